@@ -5,7 +5,7 @@
  * alike.
  */
 import type { ClusterPrimary } from '../primary/cluster-primary.js';
-import { healthMinimumWarning } from '../primary/features/health-minimum.js';
+import { healthMinimumWarnings } from '../primary/features/health-minimum.js';
 import { namedStopWarning, type ScaleStops } from './stop-counts.js';
 
 /**
@@ -14,7 +14,7 @@ import { namedStopWarning, type ScaleStops } from './stop-counts.js';
  * `clusterkit run`'s rewording of option names into its flags' (H359).
  */
 export function scaleWarning(primary: ClusterPrimary, count: number, stops: ScaleStops, inFlagNames?: (message: string) => string): string | undefined {
-  const warnings = [namedStopWarning(stops), healthMinimumWarning(primary, count, 'scale')].flatMap((warning) => (warning === undefined ? [] : [warning.message]));
+  const warnings = [namedStopWarning(stops), ...healthMinimumWarnings(primary, count, 'scale')].flatMap((warning) => (warning === undefined ? [] : [warning.message]));
   if (warnings.length === 0) return undefined;
   const text = warnings.join(' ');
   return inFlagNames === undefined ? text : inFlagNames(text);

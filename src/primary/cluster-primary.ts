@@ -16,7 +16,7 @@ import { knownOptions, kSafeIntegerRule, workerNameArgument } from '../validate.
 import { ClusterMetrics, kDefaultScrapeTimeoutMs } from './features/cluster-metrics.js';
 import { observeOutcomes, OutcomeCounts } from './features/outcome-counts.js';
 import { listenHealth, type HealthListener, type HealthOptions } from './features/listen-health.js';
-import { healthMinimumWarning, trackHealthMinimum } from './features/health-minimum.js';
+import { healthMinimumWarnings, trackHealthMinimum } from './features/health-minimum.js';
 import { listenSticky, type StickyListener, type StickyOptions } from './features/listen-sticky.js';
 import { registerRelay } from './features/relay.js';
 import { serveStore } from './features/serve-store.js';
@@ -248,8 +248,7 @@ export class ClusterPrimary<
     const target = scaleCount(count);
     await this.#context.lifecycle.scale(target);
     // Below an open health endpoint's minReady, /readyz stays 503: said at the call (H464).
-    const warning = healthMinimumWarning(this, target, 'scale');
-    if (warning) this.#context.reportWarning(warning);
+    for (const warning of healthMinimumWarnings(this, target, 'scale')) this.#context.reportWarning(warning);
     return this.#context.pool.activeSlots().flatMap((slot) => (slot.current && slot.current.handle.state !== 'stopping' ? [slot.current.handle] : []));
   }
 
@@ -285,11 +284,12 @@ export class ClusterPrimary<
       // A scale below its minReady is said (H464); a role's endpoint counts the slots with its role (H623).
       // Checked by the listen above: an object by now (no argument at all was refused there, hostile t60).
       const withRole = () => this.#context.pool.activeSlots().filter((slot) => role !== undefined && slot.spec.roles.includes(role)).length;
-      const untrack = trackHealthMinimum(this, { minReady: shown.minReady, port: listener.address.port, role, withRole });
+      const minimum = { minReady: shown.minReady, port: listener.address.port, role, withRole };
+      const untrack = trackHealthMinimum(this, minimum);
       const { state } = this.#context.lifecycle;
       const workers = state === 'created' ? this.#context.options.workerCount : this.#context.pool.targetCount;
-      const warning = state === 'stopping' || state === 'stopped' ? undefined : healthMinimumWarning(this, workers, 'start');
-      if (warning) this.#context.reportWarning(warning);
+      // This endpoint's alone: the others were told at their own opening (retest t63b: the first one's, twice).
+      if (state !== 'stopping' && state !== 'stopped') for (const warning of healthMinimumWarnings(this, workers, 'start', minimum)) this.#context.reportWarning(warning);
       return {
         address: listener.address,
         close: () => {
@@ -466,7 +466,9 @@ export class ClusterPrimary<
    * The cluster's metrics in the Prometheus text format: the workers' prom-client registries
    * merged (prom-client is an optional peer dependency), then clusterkit's own per-worker
    * figures. A worker that does not answer within `timeoutMs` is left out and counted in
-   * `clusterkit_worker_scrape_errors_total`: the scrape never fails as a whole.
+   * `clusterkit_worker_scrape_errors_total`: the scrape never fails as a whole. A call while a
+   * collection runs (another call's, a `/metrics` scrape's) gets that collection's exposition,
+   * with its `timeoutMs`: the workers build their pages once for them all.
    */
   metrics(options: { timeoutMs?: number } = {}): Promise<string> {
     try {

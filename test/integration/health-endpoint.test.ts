@@ -298,4 +298,19 @@ describe('health endpoint', () => {
       for (const socket of sockets) socket.destroy();
     }
   });
+
+  it('[H633] calls of primary.metrics() while a collection runs share it: each worker builds its page once', async () => {
+    const primary = track(new ClusterPrimary(testOptions('big-metrics-worker.ts', { workerCount: 2 })));
+    const workers = await primary.start();
+    for (const worker of workers) await primary.send(worker, 'series', { count: 2_000, labelBytes: 10 });
+    // Retest t63b: 20 calls at once had each worker build 20 pages of 80,000 series (28 to 60 s,
+    // /readyz 503 all along, once both killed by the heartbeat).
+    const pages = await Promise.all(Array.from({ length: 20 }, () => primary.metrics({ timeoutMs: 30_000 })));
+    expect(new Set(pages).size).toBe(1);
+    expect(pages[0]).toContain('app_big{series="s1999",');
+    for (const worker of workers) expect(await primary.send(worker, 'scrapes')).toBe(1);
+    // Done, the next call collects afresh.
+    await primary.metrics({ timeoutMs: 30_000 });
+    for (const worker of workers) expect(await primary.send(worker, 'scrapes')).toBe(2);
+  });
 });

@@ -180,4 +180,23 @@ describe('listenHealth({ role })', () => {
     await primary.scale(4);
     expect(warnings).toHaveLength(2);
   });
+
+  it('[H634] each endpoint short of its minReady is told once: at its own opening, and each at a scale', async () => {
+    const primary = testPrimary({ workerCount: 0 });
+    const warnings: Array<Error & { port?: number; role?: string }> = [];
+    primary.on('error', (error) => warnings.push(error));
+    await primary.start();
+    await primary.fork({ count: 2, roles: ['web'] });
+    const plain = await primary.listenHealth({ port: 0, host: '127.0.0.1', minReady: 3 });
+    expect(warnings.map((warning) => warning.port)).toEqual([plain.address.port]);
+    // Retest t63b: opening a second endpoint told the first one's warning again, and nothing of its own.
+    const web = await primary.listenHealth({ port: 0, host: '127.0.0.1', role: 'web', minReady: 2 });
+    expect(warnings).toHaveLength(1);
+    // Both short at a scale: both told (before: the role's alone).
+    await primary.scale(1);
+    expect(warnings.slice(1).map((warning) => [warning.port, warning.role])).toEqual([
+      [plain.address.port, undefined],
+      [web.address.port, 'web'],
+    ]);
+  });
 });

@@ -32,41 +32,45 @@ export function trackHealthMinimum(primary: object, minimum: HealthMinimum): () 
 }
 
 /**
- * The warning for running `workers` workers under an open health endpoint of `primary`;
- * undefined when every endpoint can be ready. `at`: `'scale'` for a scale to that count,
- * `'start'` for the count the primary starts or runs with as the endpoint opens. A role's
- * endpoint is checked at a scale only: its workers come from `fork()` calls after the endpoint
- * opens, as often as not.
+ * The warnings for running `workers` workers under the open health endpoints of `primary`: one
+ * per endpoint that cannot be ready (retest t63b: of two endpoints short at a scale only one was
+ * told). `at`: `'scale'` for a scale to that count, `'start'` for the count the primary starts
+ * or runs with as the endpoint `opened` opens: that endpoint alone is checked then (the others
+ * were told at their own opening, or their scale). A role's endpoint is checked at a scale only:
+ * its workers come from `fork()` calls after the endpoint opens, as often as not.
  */
-export function healthMinimumWarning(primary: object, workers: number, at: 'scale' | 'start'): ReadinessUnreachableError | undefined {
-  const short = [...(minima.get(primary) ?? [])].flatMap((minimum) => {
+export function healthMinimumWarnings(primary: object, workers: number, at: 'scale' | 'start', opened?: HealthMinimum): ReadinessUnreachableError[] {
+  const checked = at === 'start' ? (opened === undefined ? [] : [opened]) : [...(minima.get(primary) ?? [])];
+  return checked.flatMap((minimum) => {
     if (minimum.role !== undefined && at === 'start') return [];
     const counted = minimum.role === undefined ? workers : (minimum.withRole?.() ?? 0);
-    return counted < minimum.minReady ? [{ minimum, counted }] : [];
+    return counted < minimum.minReady ? [shortWarning(minimum, counted, workers, at)] : [];
   });
-  if (short.length === 0) return undefined;
-  const { minimum: highest, counted } = short.reduce((a, b) => (b.minimum.minReady - b.counted > a.minimum.minReady - a.counted ? b : a));
+}
+
+function shortWarning(minimum: HealthMinimum, counted: number, workers: number, at: 'scale' | 'start'): ReadinessUnreachableError {
   const count = `${workers} worker${workers === 1 ? '' : 's'}`;
   const what = at === 'scale' ? `Scaled to ${count}` : `The cluster runs ${count}`;
-  if (highest.role !== undefined) {
-    const role = JSON.stringify(highest.role);
+  const { minReady, port } = minimum;
+  if (minimum.role !== undefined) {
+    const role = JSON.stringify(minimum.role);
     const withRole = `${counted === 0 ? 'none' : counted} of them with the role ${role}`;
     return new ReadinessUnreachableError(
       counted,
-      highest.minReady,
-      highest.port,
-      `${what}, ${withRole}, fewer than the ${highest.minReady} ready ${role} workers the health endpoint on port ${highest.port} requires (minReady, role): ` +
-        `/readyz answers 503 ('${counted} of ${highest.minReady} required ${role} workers ready') for as long as that lasts, and Kubernetes keeps the pod out of its Service. ` +
+      minReady,
+      port,
+      `${what}, ${withRole}, fewer than the ${minReady} ready ${role} workers the health endpoint on port ${port} requires (minReady, role): ` +
+        `/readyz answers 503 ('${counted} of ${minReady} required ${role} workers ready') for as long as that lasts, and Kubernetes keeps the pod out of its Service. ` +
         `A scale-up forks workers with no role: to have it ready, fork ${role} workers (primary.fork({ roles: [${role}] })), or lower the minimum.`,
-      highest.role,
+      minimum.role,
     );
   }
-  const rest = at === 'scale' ? `scale to ${highest.minReady} or more, or lower the minimum` : `run ${plural(highest.minReady, 'worker')} or more, or lower the minimum`;
+  const rest = at === 'scale' ? `scale to ${minReady} or more, or lower the minimum` : `run ${plural(minReady, 'worker')} or more, or lower the minimum`;
   return new ReadinessUnreachableError(
     workers,
-    highest.minReady,
-    highest.port,
-    `${what}, fewer than the ${highest.minReady} ready workers the health endpoint on port ${highest.port} requires (minReady): ` +
-      `/readyz answers 503 "${workers} of ${highest.minReady} required workers ready" for as long as that lasts, and Kubernetes keeps the pod out of its Service. To have it ready, ${rest}.`,
+    minReady,
+    port,
+    `${what}, fewer than the ${minReady} ready workers the health endpoint on port ${port} requires (minReady): ` +
+      `/readyz answers 503 "${workers} of ${minReady} required workers ready" for as long as that lasts, and Kubernetes keeps the pod out of its Service. To have it ready, ${rest}.`,
   );
 }

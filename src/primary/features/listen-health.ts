@@ -124,7 +124,7 @@ export async function listenHealth(
   const metricsTimeoutMs = durationOption(options.metricsTimeoutMs, 'metricsTimeoutMs', 2_000);
   // Checked as listenSticky's role and fork's roles are (H357).
   const role = workerNameOption(options.role, 'role', 'role');
-  const source: HealthSource = { state: () => lifecycle.state, readyWorkers: () => countReady(pool, heartbeat, role), metrics: sharedCollection(metrics) };
+  const source: HealthSource = { state: () => lifecycle.state, readyWorkers: () => countReady(pool, heartbeat, role), metrics };
   // Probes and scrapes send no body and a few headers: a client trickling either is cut after
   // 10 s, not Node's 300 s (`requestTimeout`) and 60 s (`headersTimeout`).
   const server = loadHttp().createServer({ requestTimeout: kRequestTimeoutMs, headersTimeout: kRequestTimeoutMs, connectionsCheckingInterval: 1_000 }, (request, response) => {
@@ -154,22 +154,6 @@ export async function listenHealth(
   };
   lifecycle.onShutdown('end', `listenHealth({ port: ${listener.address.port} }).close`, () => listener.close());
   return listener;
-}
-
-/**
- * One `/metrics` collection at a time, shared by every scrape that arrives while it runs (each
- * is an IPC round to every worker): a flood of scrapes costs one collection, not one each.
- */
-function sharedCollection(collect: (timeoutMs: number) => Promise<string>): (timeoutMs: number) => Promise<string> {
-  let running: Promise<string> | undefined;
-  return (timeoutMs) => {
-    if (running) return running;
-    const collection = collect(timeoutMs).finally(() => {
-      if (running === collection) running = undefined;
-    });
-    running = collection;
-    return collection;
-  };
 }
 
 async function route(

@@ -349,7 +349,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     if (isMetricsAnswers(types)) {
       const inReads = reads > 1 ? ` in ${reads} reads (the largest about ${formatBytes(bytes)})` : ` (about ${formatBytes(bytes)})`;
       logger.warn(
-        { ...ids(worker), readMs, reads, bytes, count, types },
+        { ...ids(worker), readMs, reads, bytes, ...(count > 0 ? { count } : {}), types },
         `worker ${worker.id}'s answers to metrics scrapes (primary.metrics(), /metrics) took the primary ${formatElapsed(readMs)} to read${inReads}: nothing else ran in the primary meanwhile${more}. ` +
           'Its metrics registry is large: register fewer series (labels with many values), or scrape less often',
       );

@@ -291,7 +291,10 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   primary.on('workerRestart', ({ previous, worker, delayMs, attempt }) => {
     // After a failed start, its line said it all; the retry is a detail.
     const level = previous.readyAt === undefined ? 'debug' : 'info';
-    logger[level]({ ...ids(worker), previous: previous.id, delayMs, attempt }, `worker ${worker.id} replaces worker ${previous.id}`);
+    // A worker that ran an env a failed reload put back (retest t63b: its slot went back to the env from before, unsaid).
+    const isOtherEnv = recordOf(previous)?.env !== recordOf(worker)?.env;
+    const env = isOtherEnv ? ', with the env in force (the one it replaces ran with the env of a reload that failed, which is not in force)' : '';
+    logger[isOtherEnv ? 'info' : level]({ ...ids(worker), previous: previous.id, delayMs, attempt }, `worker ${worker.id} replaces worker ${previous.id}${env}`);
   });
   primary.on('workerSilent', ({ worker, silentMs, nearHeapLimit }) => {
     // A process stopped by a signal or a debugger is not blocked: /proc says so (hostile t32 LOW-2, H311).

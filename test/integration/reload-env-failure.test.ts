@@ -10,6 +10,7 @@ import { describe, expect, it } from '@jest/globals';
 import { ReloadError, type WorkerHandle } from '../../src/index.js';
 import { recordOf } from '../../src/primary/pool/worker-handle.js';
 import { testPrimary } from '../helpers/primary.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
 import { onceEvent } from '../helpers/wait.js';
 import { behaviourFile } from '../helpers/behaviour-file.js';
 
@@ -30,7 +31,8 @@ describe('a reload with a new env that fails', () => {
   it('[H632] whose replacement crashed after taking over: says its slot is restarted with the env from before, and it is', async () => {
     const good = behaviourFile('ready');
     // Wide: the crash 150 ms after ready falls in it, so the reload sees it (H371).
-    const primary = testPrimary({ workerCount: 1, env: { INIT_BEHAVIOUR_FILE: good }, restart: { startupWindowMs: 5_000, backoff: { initialMs: 50 } } }, 'workers/init-from-file.ts');
+    const { logger, text } = capturedLogger();
+    const primary = testPrimary({ workerCount: 1, env: { INIT_BEHAVIOUR_FILE: good }, restart: { startupWindowMs: 5_000, backoff: { initialMs: 50 } }, logger }, 'workers/init-from-file.ts');
     await primary.start();
     const restarted = onceEvent<{ worker: WorkerHandle }>(primary, 'workerRestart', 60_000);
     const error = await primary.reload({ env: { INIT_BEHAVIOUR_FILE: behaviourFile('crash-after-ready') } }).then(
@@ -46,5 +48,7 @@ describe('a reload with a new env that fails', () => {
     await onceEvent(primary, 'workerReady', 60_000, (event: { worker: WorkerHandle }) => event.worker === worker);
     expect(primary.workers).toEqual([worker]);
     expect(recordOf(worker)!.env).toMatchObject({ INIT_BEHAVIOUR_FILE: good });
+    // Said (retest t63b: the slot went back to the env from before without a word).
+    expect(text()).toMatch(new RegExp(`worker ${worker.id} replaces worker \\d+, with the env in force \\(the one it replaces ran with the env of a reload that failed, which is not in force\\)`));
   });
 });

@@ -98,8 +98,9 @@ export interface ControlServer {
   /**
    * The primary's shutdown, asked for, has ended: `close()` leaves a record of the clean stop
    * (stop-record.ts), so a `clusterkit stop` a moment later says it was already stopped.
+   * `forced`: the signal that forced it instead (the record says so to a `stop` left unanswered).
    */
-  markStopped(): void;
+  markStopped(forced?: string): void;
 }
 
 /**
@@ -127,12 +128,14 @@ export async function startControlServer(name: string, handlers: ControlHandlers
   clearStopRecord(path);
   let isClosed = false;
   let isStopped = false;
+  /** The signal that forced the stop, when one did. */
+  let forced: string | undefined;
   const close = (): void => {
     if (isClosed) return;
     isClosed = true;
     process.off('exit', close);
     // Written while the name is still ours: a stop that finds no socket finds the record.
-    if (isStopped) writeStopRecord(path);
+    if (isStopped) writeStopRecord(path, forced);
     // The order keeps every step safe from a starter of the same name: while the lock is ours
     // the socket answers, so none deletes it; once the lock is released, a starter that claims
     // it finds the socket answering and stops, until we remove it (only if it still is ours:
@@ -149,7 +152,14 @@ export async function startControlServer(name: string, handlers: ControlHandlers
   };
   // process.exit() (after a signal-driven shutdown) skips every callback but 'exit' listeners.
   process.on('exit', close);
-  return { path, close, markStopped: () => (isStopped = true) };
+  return {
+    path,
+    close,
+    markStopped: (signal) => {
+      isStopped = true;
+      forced = signal;
+    },
+  };
 }
 
 /** Listens on `path`; the server, and the socket file's identity (see `fileId`). */

@@ -6,6 +6,7 @@ import { RemoteError } from '../errors.js';
 import { parseStripped } from './control-chars.js';
 import { type ControlRequest, type ControlResponse, kMaxLineBytes, type OptionNames, readLines } from './control-protocol.js';
 import { ownLimitWords, unanswered } from './unanswered.js';
+import { readStopRecord } from './stop-record.js';
 
 /** What a caller learns of a request before its answer (`requestOnce`). */
 export interface RequestHooks {
@@ -89,7 +90,7 @@ export function requestOnce(
               'closed',
               // A stop's primary also exits unanswered when a stop signal forces the stop (a second
               // SIGTERM, Ctrl-C): it kills every worker and exits at once (retest t60: "may have crashed").
-              `The cluster at ${path} closed the control connection before it answered "${request.command}"; its primary ${request.command === 'stop' ? 'exited before the stop finished: a stop signal forced it (its log says "forced the stop"), or it crashed' : 'may have crashed'}.`,
+              `The cluster at ${path} closed the control connection before it answered "${request.command}"; its primary ${request.command === 'stop' ? unansweredStop(path) : 'may have crashed'}.`,
             ),
       ),
     );
@@ -145,4 +146,15 @@ export function remoteError(command: string, path: string, error: unknown): Remo
 export function optionNamesOf(error: RemoteError): OptionNames | undefined {
   const names = error.data?.optionNames;
   return names === 'api' || names === 'flags' ? names : undefined;
+}
+
+/**
+ * Why a stop went unanswered, as far as the primary's stop record says (it writes it as it exits):
+ * a stop signal during the shutdown forced it, named; else it crashed or was killed (retest t61 L6: "a stop
+ * signal forced it, or it crashed", when the record could tell).
+ */
+function unansweredStop(socketPath: string): string {
+  const record = readStopRecord(socketPath.replace(/\.sock$/, '.stopped'));
+  if (record?.forced !== undefined) return `exited before the stop finished: a ${record.forced} during the shutdown forced the stop (its workers were killed; its log says "forced the stop")`;
+  return 'exited before the stop finished: it crashed or was killed, or a stop signal forced the stop (its log says which)';
 }

@@ -26,14 +26,21 @@ export const kRecentStopMs = 60_000;
 /** How far ahead of this clock a record's time may be (ms): a clock stepped back by a moment. */
 const kFutureSlackMs = 5_000;
 
-/** The most a record holds: `{"pid":<10 digits>,"at":<16 digits>}` and a newline, with room. */
-const kMaxRecordBytes = 64;
+/** The most a record holds: `{"pid":<10 digits>,"at":<16 digits>,"forced":"SIGTERM"}` and a newline, with room. */
+const kMaxRecordBytes = 96;
 
 export interface StopRecord {
   /** The primary that stopped. */
   readonly pid: number;
   /** When its shutdown ended (ms since the epoch). */
   readonly at: number;
+  /**
+   * The signal that forced the stop (`SIGTERM`, `SIGINT`: a second stop signal during the
+   * shutdown), when it was forced: its workers were killed and it exited at once, before a
+   * `clusterkit stop` waiting on it was answered. That stop then says so, not "or it crashed"
+   * (retest t61 L6).
+   */
+  readonly forced?: string;
 }
 
 /** `<directory>/<name>.stopped`, beside the cluster's socket. */
@@ -45,12 +52,12 @@ export function stopRecordPath(name: string, directory = controlDirectory()): st
  * Records that this process's primary of `name` stopped cleanly, now. Best effort: a record
  * that cannot be written leaves `clusterkit stop` where it was (exit 4), nothing worse.
  */
-export function writeStopRecord(socketPath: string): void {
+export function writeStopRecord(socketPath: string, forced?: string): void {
   const path = socketPath.replace(/\.sock$/, '.stopped');
   const draft = `${path}.${process.pid}.draft`;
   try {
     // Made new ('wx'): never written through a link left at the draft's name.
-    writeFileSync(draft, `${JSON.stringify({ pid: process.pid, at: Date.now() })}\n`, { mode: 0o600, flag: 'wx' });
+    writeFileSync(draft, `${JSON.stringify({ pid: process.pid, at: Date.now(), ...(forced === undefined ? {} : { forced }) })}\n`, { mode: 0o600, flag: 'wx' });
     renameSync(draft, path);
   } catch {
     try {
@@ -81,7 +88,7 @@ export function recentStop(name: string, directory = controlDirectory(), now = D
   return now - record.at <= kRecentStopMs && record.at - now <= kFutureSlackMs ? record : undefined;
 }
 
-function readStopRecord(path: string): StopRecord | undefined {
+export function readStopRecord(path: string): StopRecord | undefined {
   let descriptor: number | undefined;
   try {
     descriptor = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -90,8 +97,10 @@ function readStopRecord(path: string): StopRecord | undefined {
     const buffer = Buffer.alloc(kMaxRecordBytes + 1);
     const text = buffer.toString('utf8', 0, readSync(descriptor, buffer, 0, buffer.length, 0));
     if (text.length > kMaxRecordBytes) return undefined;
-    const { pid, at } = JSON.parse(text) as Partial<StopRecord>;
-    return Number.isSafeInteger(pid) && (pid as number) > 0 && Number.isSafeInteger(at) ? { pid: pid as number, at: at as number } : undefined;
+    const { pid, at, forced } = JSON.parse(text) as Partial<StopRecord>;
+    if (!Number.isSafeInteger(pid) || (pid as number) <= 0 || !Number.isSafeInteger(at)) return undefined;
+    // A signal's name, or nothing: the file is read back into a message.
+    return { pid: pid as number, at: at as number, ...(typeof forced === 'string' && /^SIG[A-Z0-9]{1,10}$/.test(forced) ? { forced } : {}) };
   } catch {
     return undefined;
   } finally {
@@ -112,4 +121,6 @@ export function markAskedStop(primary: ClusterPrimary, server: () => ControlServ
   primary.once('shutdownComplete', () => {
     if (isAsked) server()?.markStopped();
   });
+  // A forced stop has no shutdownComplete: the primary exits at once, and its record says by what.
+  primary.once('shutdownForced', ({ signal }) => server()?.markStopped(signal));
 }

@@ -85,7 +85,8 @@ export async function stopCommand(args: string[]): Promise<number | 'help'> {
     if (stopped === undefined) throw error;
     // Its process ends right after the record: waited for only then (a library primary may live on after its stop; its pid may be another's by now).
     if (Date.now() - stopped.at < kFreshStopMs) await waitForExit(stopped.pid);
-    process.stdout.write(`${name[0]} was already stopped, ${formatElapsed(Math.max(0, Date.now() - stopped.at))} ago: nothing to do\n`);
+    const forced = stopped.forced === undefined ? '' : ` (a ${stopped.forced} during its shutdown forced it: its workers were killed)`;
+    process.stdout.write(`${name[0]} was already stopped, ${formatElapsed(Math.max(0, Date.now() - stopped.at))} ago${forced}: nothing to do\n`);
     return 0;
   } finally {
     watch.end();
@@ -103,9 +104,12 @@ export async function stopCommand(args: string[]): Promise<number | 'help'> {
  */
 function alreadyStopped(name: string, error: unknown): StopRecord | undefined {
   // A close after the primary acknowledged the stop too: one it joined (a Ctrl-C's) ended its process before its answer.
-  const isGone =
-    error instanceof ClusterNotRunningError ? error.deadPrimary === undefined : error instanceof ControlSocketError && isDropped(error);
-  return isGone ? recentStop(name) : undefined;
+  const isDroppedHere = error instanceof ControlSocketError && isDropped(error);
+  const isGone = error instanceof ClusterNotRunningError ? error.deadPrimary === undefined : isDroppedHere;
+  const record = isGone ? recentStop(name) : undefined;
+  // A stop this one waited on that a signal then forced: not "already stopped" (exit 0), but what
+  // the dropped answer's error says, naming the signal (exit 1, as the forced stop's own).
+  return isDroppedHere && record?.forced !== undefined ? undefined : record;
 }
 
 /** `2 workers stopped gracefully, 1 did not stop cleanly (see the cluster's log), 1 killed (at the shutdown timeout, ...), 3 requests cut off`. */

@@ -6,7 +6,7 @@ import { RemoteError } from '../errors.js';
 import { parseStripped } from './control-chars.js';
 import { type ControlRequest, type ControlResponse, kMaxLineBytes, type OptionNames, readLines } from './control-protocol.js';
 import { ownLimitWords, unanswered } from './unanswered.js';
-import { readStopRecord } from './stop-record.js';
+import { readStopRecord, recordBeside } from './stop-record.js';
 
 /** What a caller learns of a request before its answer (`requestOnce`). */
 export interface RequestHooks {
@@ -154,7 +154,7 @@ export function optionNamesOf(error: RemoteError): OptionNames | undefined {
  * signal forced it, or it crashed", when the record could tell).
  */
 function unansweredStop(socketPath: string): string {
-  const record = readStopRecord(socketPath.replace(/\.sock$/, '.stopped'));
+  const record = readStopRecord(recordBeside(socketPath));
   if (record?.forced !== undefined) return `exited before the stop finished: a ${record.forced} during the shutdown forced the stop (its workers were killed; its log says "forced the stop")`;
   return 'exited before the stop finished: it crashed or was killed, or a stop signal forced the stop (its log says which)';
 }

@@ -45,7 +45,12 @@ export interface StopRecord {
 
 /** `<directory>/<name>.stopped`, beside the cluster's socket. */
 export function stopRecordPath(name: string, directory = controlDirectory()): string {
-  return socketPathFor(name, directory).replace(/\.sock$/, '.stopped');
+  return recordBeside(socketPathFor(name, directory));
+}
+
+/** The record's path beside the control socket at `socketPath`. */
+export function recordBeside(socketPath: string): string {
+  return socketPath.replace(/\.sock$/, '.stopped');
 }
 
 /**
@@ -53,7 +58,7 @@ export function stopRecordPath(name: string, directory = controlDirectory()): st
  * that cannot be written leaves `clusterkit stop` where it was (exit 4), nothing worse.
  */
 export function writeStopRecord(socketPath: string, forced?: string): void {
-  const path = socketPath.replace(/\.sock$/, '.stopped');
+  const path = recordBeside(socketPath);
   const draft = `${path}.${process.pid}.draft`;
   try {
     // Made new ('wx'): never written through a link left at the draft's name.
@@ -71,7 +76,7 @@ export function writeStopRecord(socketPath: string, forced?: string): void {
 /** Deletes the record beside `socketPath`: a new primary holds the name. */
 export function clearStopRecord(socketPath: string): void {
   try {
-    unlinkSync(socketPath.replace(/\.sock$/, '.stopped'));
+    unlinkSync(recordBeside(socketPath));
   } catch {
     // none
   }

@@ -673,7 +673,7 @@ export class BackpressureError extends ClusterKitError {
             'clusterkit sends no more: code in the worker writes to its IPC channel directly (process.send).'
         : held !== undefined
         ? `${capitalize(peer)} already has ${plural(limit, 'request')} held by the primary on its behalf (${held === '$relay' ? 'messages sent with sendTo() that wait for their target\'s reply or for room at a busy target' : 'requests the primary has not answered yet'}), ` +
-            `the most the primary holds for one worker (its option "${option}"), so this ${JSON.stringify(held)} was refused. ` +
+            `the most the primary holds for one worker (its option "${option}"), so this ${held === '$relay' ? 'sendTo()' : JSON.stringify(held)} was refused. ` +
             'Await earlier replies before sending more, and keep the worker\'s "maxPending" no higher than the primary\'s "maxPendingPerWorker".'
         : queuedBytes === undefined
         ? `${capitalize(peer)} already has ${plural(limit, 'request')} waiting for replies (option "${option}"). ` +

@@ -4,7 +4,7 @@
  * (`Handler for "$relay" in the primary failed: ...`) blamed the primary for what it only
  * passed on, and named a type the docs reserve for clusterkit (newcomer t61).
  */
-import type { SerializedError } from '../errors.js';
+import { RemoteError, type SerializedError } from '../errors.js';
 import { capitalize } from '../capitalize.js';
 import { isSystemType } from './envelope.js';
 import { kRelayedRequest, kRelayRequest, kStoreRequest } from './system-types.js';
@@ -20,4 +20,29 @@ export function systemAnswerMessage(type: string, peer: string, remote: Serializ
   if (!isSystemType(type)) return undefined;
   const what = kWords[type] ?? "one of clusterkit's own requests";
   return `${capitalize(peer)} answered ${what} with ${remote.name}: ${remote.message}`;
+}
+
+/** Deep enough for any chain clusterkit builds (a relay adds two links); a longer one is left as it is. */
+const kMaxChainDepth = 16;
+
+/**
+ * `error` with each `RemoteError` in its cause chain that names one of clusterkit's own request
+ * types (`$relay`, `$store`) renamed `messageType`: the caller's call, as a logger that
+ * serialises the chain's fields shows it (retest t61 L1: every sendTo() failure's cause had
+ * `messageType: "$relay"`). Messages stay as they are: they already speak the caller's terms.
+ * `messageType`: the user's type for sendTo(), `store.set('key')` for a store call.
+ */
+export function namedForCaller(error: unknown, messageType: string, depth = 0): unknown {
+  if (!(error instanceof Error) || depth >= kMaxChainDepth) return error;
+  const cause = namedForCaller(error.cause, messageType, depth + 1);
+  if (error instanceof RemoteError && isSystemType(error.messageType)) {
+    const remote = { name: error.remoteName, message: error.remoteMessage, code: error.remoteCode, stack: error.remoteStack, data: error.data };
+    const renamed = new RemoteError(messageType, error.peer, remote, error.message, { cause });
+    // The stack of the place the reply arrived, not of this copy (the message is the same).
+    if (error.stack !== undefined) renamed.stack = error.stack;
+    return renamed;
+  }
+  // Error's own `cause` is a writable data property: the class, stack and fields stay the caller's.
+  if (cause !== error.cause) Object.defineProperty(error, 'cause', { value: cause, writable: true, configurable: true, enumerable: false });
+  return error;
 }

@@ -13,6 +13,7 @@ import { assertUserType } from '../messaging/envelope.js';
 import { argumentPath } from '../messaging/payload-walk.js';
 import { reviveClusterKitError } from '../messaging/revive-error.js';
 import { routeUserMessage, type RoutedMessage } from '../messaging/route.js';
+import { namedForCaller } from '../messaging/system-answer.js';
 import { normalizeSendOptions } from '../messaging/send-options.js';
 import { isNoPayload, isRelayedPayload, kMetricsRequest, kRelayedRequest, kRelayRequest, type RelayPayload } from '../messaging/system-types.js';
 import { safeEmitter } from '../safe-emit.js';
@@ -176,7 +177,8 @@ export class ClusterWorker<
         // Our own timer fired before the primary's answer: name the user's message and target.
         if (error instanceof MessageTimeoutError) throw new MessageTimeoutError(type, timeout, `worker ${JSON.stringify(target)} (through the primary)`, error.queuedBehind);
         // The relay's envelope is ours: a refused payload's path is the caller's `payload...` (H283).
-        const revived = argumentPath(reviveClusterKitError(error), 'payload', 'payload');
+        // Its causes name the user's type, not the relay's (retest t61 L1).
+        const revived = namedForCaller(argumentPath(reviveClusterKitError(error), 'payload', 'payload'), type);
         // The primary's timeout comes a little early, by design: held until the caller's deadline (H435).
         return revived instanceof MessageTimeoutError ? rejectAtDeadline(revived, deadline, signal) : Promise.reject(revived);
       }) as Promise<ReplyOf<ToWorker, K>>;

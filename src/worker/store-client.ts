@@ -7,6 +7,7 @@ import { closest } from '../cli/suggest.js';
 import { describeValue, InvalidArgumentError, MessageTooLargeError, StoreWatcherError } from '../errors.js';
 import { argumentPath, storedValuePath } from '../messaging/payload-walk.js';
 import { reviveClusterKitError } from '../messaging/revive-error.js';
+import { namedForCaller } from '../messaging/system-answer.js';
 import { isStoreChangePayload, kStoreChangeNotice, kStoreRequest, type StoreOperation } from '../messaging/system-types.js';
 import { describeError } from '../readable-error.js';
 import { checkStoreKey, checkStorePrefix } from '../store-key.js';
@@ -159,16 +160,17 @@ export class StoreClient {
       // The primary's reply (`entries()` of a large prefix, a large `get`) is over its
       // maxMessageBytes: name the call, not the internal message type.
       // A value too large to send is named by the call too (retest t61: `The payload of "$store" ...`).
+      const call = `store.${operation.op}('${operation.op === 'entries' ? operation.prefix : operation.key}')`;
       if (revived instanceof MessageTooLargeError) {
-        const argument = operation.op === 'entries' ? operation.prefix : operation.key;
-        const cause = revived.isReply ? error : revived.cause;
-        throw new MessageTooLargeError(`store.${operation.op}('${argument}')`, revived.estimatedBytes, revived.limitBytes, {
+        const cause = namedForCaller(revived.isReply ? error : revived.cause, call);
+        throw new MessageTooLargeError(call, revived.estimatedBytes, revived.limitBytes, {
           isReply: revived.isReply,
           ...(revived.why === undefined ? {} : { why: revived.why }),
           ...(cause === undefined ? {} : { cause }),
         });
       }
-      throw revived;
+      // Its causes name the call, not the store's request type (retest t61 L1), as MessageTooLargeError does.
+      throw namedForCaller(revived, call);
     });
   }
 

@@ -33,7 +33,7 @@ describe('relays the primary holds for a worker', () => {
     // 50 held: 25 (the sender's share, H471) at the target, whose handler never answers, 25
     // waiting for them at the primary; the other 250 refused.
     expect(report).toMatchObject({ refused: 250, others: {} });
-    expect(report.message).toMatch(/^Worker \d+ \(pid \d+\) already has 50 requests held by the primary on its behalf \(messages sent with sendTo\(\).*"maxPendingPerWorker"\), so this "\$relay" was refused\./);
+    expect(report.message).toMatch(/^Worker \d+ \(pid \d+\) already has 50 requests held by the primary on its behalf \(messages sent with sendTo\(\).*"maxPendingPerWorker"\), so this sendTo\(\) was refused\./);
     // (A heartbeat `$ping` may be pending at the sink beside the relays.)
     expect(row(sink.id).pending).toBeGreaterThanOrEqual(25);
     expect(row(sink.id).pending).toBeLessThanOrEqual(26);

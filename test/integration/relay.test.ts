@@ -42,6 +42,16 @@ describe('worker-to-worker messages', () => {
     expect(missing).toMatchObject({ remoteName: NoHandlerError.name });
   });
 
+  it('[H636] a failed sendTo()\'s causes name the user\'s message type, never the relay\'s', async () => {
+    const { primary, alice } = await relayPair();
+    // Before (retest t61 L1): the cause RemoteError had messageType "$relay", which a logger serialising the chain shows.
+    const chain = await primary.send(alice, 'failureChain', { relay: { target: 'carol', type: 'echo' } });
+    expect(chain.map((level) => level.name)).toEqual(['NoWorkerAvailableError', 'RemoteError']);
+    expect(chain[1]).toMatchObject({ code: 'ERR_REMOTE', messageType: 'echo' });
+    expect(chain[1]!.message).toMatch(/^The primary answered a sendTo\(\) it relays with NoWorkerAvailableError: /);
+    expect(JSON.stringify(chain)).not.toContain('$relay');
+  });
+
   it('[H605] rejects with WorkerExitedError when the target dies mid-request, at once', async () => {
     const { primary, alice, bob } = await relayPair();
     // bob's handler announces itself as it starts. Not bob's `pending` in stats(): a heartbeat

@@ -76,6 +76,18 @@ describe('shared store budget (maxStoreBytes, maxStoreKeys)', () => {
     await expect(op('increment', 'new-counter')).resolves.toBe(1);
   }, 90_000);
 
+  it('[H636] a refused store call\'s causes name the call, never the store\'s request type', async () => {
+    const primary = testPrimary({ maxStoreKeys: 1 });
+    const [worker] = await primary.start();
+    primary.store.set('taken', 1);
+    // Before (retest t61 L1): the cause RemoteError had messageType "$store".
+    const chain = await primary.send(worker!, 'failureChain', { store: { op: 'set', args: ['second', 2] } });
+    expect(chain.map((level) => level.name)).toEqual(['StoreFullError', 'RemoteError']);
+    expect(chain[1]).toMatchObject({ code: 'ERR_REMOTE', messageType: "store.set('second')" });
+    expect(chain[1]!.message).toMatch(/^The primary answered a store call with StoreFullError: /);
+    expect(JSON.stringify(chain)).not.toContain('$store');
+  }, 60_000);
+
   it('[H26] frees the budget an exited worker\'s ephemeral keys took', async () => {
     const primary = testPrimary({ maxStoreKeys: 1, restart: false });
     const [worker] = await primary.start();

@@ -58,7 +58,7 @@ export class ReloadProgressLines {
         if (exited !== undefined && !this.#said.has(event.slot!)) {
           this.#said.add(event.slot!);
           this.#done++;
-          lines.push(`slot ${event.slot}: worker ${exited.workerId} ${howExited(exited)}, not replaced; worker ${event.workerId} ready (${this.#done}/${this.#total})`);
+          lines.push(`slot ${event.slot}: worker ${exited.workerId} ${howExited(exited)} before the reload stopped it; worker ${event.workerId} ready (${this.#done}/${this.#total})`);
         }
       } else if (event.type === 'workerExit' && event.expected !== true) {
         this.#exitedOnOwn.set(event.slot!, event);

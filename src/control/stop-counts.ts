@@ -253,13 +253,14 @@ export function describeNotReplaced(retired: number): string {
 }
 
 /**
- * `1 not replaced: its worker exited on its own during the reload (...)`: a reload's slots whose
- * worker it did not stop (`reloadComplete.vacant`, H574), as its log line and `clusterkit
- * reload` say it.
+ * `1 old worker not stopped by the reload: it exited on its own during the reload (...)`: a
+ * reload's slots whose worker it did not stop (`reloadComplete.vacant`, H574), as its log line
+ * and `clusterkit reload` say it. Not "not replaced": such a slot's replacement may have taken
+ * it over, as the progress line says (retest t63: "not replaced" beside "runs the new code").
  */
 export function describeVacant(vacant: number): string {
   const one = vacant === 1;
-  return `${vacant} not replaced: ${one ? 'its worker' : 'their workers'} exited on ${one ? 'its' : 'their'} own during the reload (or had not started yet), and ${one ? 'that slot runs' : 'those slots run'} the new code`;
+  return `${vacant} old ${one ? 'worker' : 'workers'} not stopped by the reload: ${one ? 'it' : 'they'} exited on ${one ? 'its' : 'their'} own during the reload (or had not started yet), and ${one ? 'its slot runs' : 'their slots run'} the new code`;
 }
 
 /** What a shutdown interrupted (`ShutdownReport.interrupted`, or a stop's answer read from the socket), as lines say it. */

@@ -7,7 +7,7 @@ import type { ClusterEvent } from '../../src/control/control-protocol.js';
 import { ReloadProgressLines } from '../../src/cli/reload-progress.js';
 
 describe('reload progress with a worker that exited on its own', () => {
-  it('[H574] says the slot, how its worker ended, and the worker ready there, counted with the others', () => {
+  it('[H574][H637] says the slot, how its worker ended, and the worker ready there, counted with the others', () => {
     const events = [
       { type: 'reload', workers: 2 },
       { type: 'workerExit', slot: 0, workerId: 1, expected: false, signal: 'SIGKILL' },
@@ -16,7 +16,7 @@ describe('reload progress with a worker that exited on its own', () => {
       { type: 'workerExit', slot: 1, workerId: 2, expected: true, code: 0 },
     ] as unknown as ClusterEvent[];
     expect(new ReloadProgressLines('flags').lines(events)).toEqual([
-      'slot 0: worker 1 exited on its own (ended by SIGKILL), not replaced; worker 3 ready (1/2)',
+      'slot 0: worker 1 exited on its own (ended by SIGKILL) before the reload stopped it; worker 3 ready (1/2)',
       'slot 1: worker 4 ready, worker 2 stopped (2/2)',
     ]);
   });

@@ -361,7 +361,11 @@ export class RemoteError extends ClusterKitError {
   }
 }
 
-/** The receiver has no `_onMessage_<type>` method, and no event listener answered the message. */
+/**
+ * The receiver has no `_onMessage_<type>` method, and no event listener answered the message.
+ * Rejects the sender's request; for a notification (no sender waits), the receiver reports it
+ * as a warning when it has a handler within 2 edits of the type (`dropped` is then set).
+ */
 export class NoHandlerError extends ClusterKitError {
   override readonly name = 'NoHandlerError';
   readonly code = 'ERR_NO_HANDLER';
@@ -371,21 +375,40 @@ export class NoHandlerError extends ClusterKitError {
    * (`pign` for `ping`): most likely a misspelling on one side. Absent when it has none.
    */
   declare readonly nearMiss?: string;
+  /**
+   * For notifications of `messageType` the receiver dropped (no sender waits to be told): how
+   * many since the last report, from whom, and the window (ms) the later ones were counted in.
+   */
+  declare readonly dropped?: { readonly count: number; readonly sender: string; readonly windowMs: number };
 
   constructor(
     readonly messageType: string,
     readonly peer: string,
     nearMiss?: string,
+    dropped?: { readonly count: number; readonly sender: string; readonly windowMs: number },
   ) {
     super(
-      nearMiss === undefined
+      dropped !== undefined
+        ? `${capitalize(peer)} has no handler for notification "${messageType}" from ${dropped.sender}` +
+            `${nearMiss === undefined ? '' : `, but it has "_onMessage_${nearMiss}"`}, so ` +
+            `${dropped.count === 1 ? 'it was dropped' : `${dropped.count} of them were dropped in the last ${formatWindow(dropped.windowMs)} (said once a window)`}. ` +
+            (nearMiss === undefined
+              ? `Add a method named "_onMessage_${messageType}" to its class.`
+              : `If one of the two names is misspelt, rename the method "_onMessage_${messageType}" or notify "${nearMiss}".`)
+        : nearMiss === undefined
         ? `${capitalize(peer)} has no handler for "${messageType}". Add a method named "_onMessage_${messageType}" ` +
             'to its class, or answer it from a message listener with respondWith().'
         : `${capitalize(peer)} has no handler for "${messageType}", but it has "_onMessage_${nearMiss}": if one of the two ` +
             `names is misspelt, rename the method "_onMessage_${messageType}" or send "${nearMiss}".`,
     );
     if (nearMiss !== undefined) this.nearMiss = nearMiss;
+    if (dropped !== undefined) this.dropped = dropped;
   }
+}
+
+/** `10 s`, `500 ms`: a report window. */
+function formatWindow(ms: number): string {
+  return ms >= 1_000 && ms % 1_000 === 0 ? `${ms / 1_000} s` : `${ms} ms`;
 }
 
 /** The worker died or was stopped before it replied (rejected at its exit, not at the timeout). */

@@ -7,8 +7,9 @@ import type { IpcPort } from './channel.js';
 
 /**
  * Answers an inbound request (`isRequest`) or notification. The return value (or the value of
- * the returned promise) is the reply; throwing or rejecting sends an error reply. Throw
- * `handlerNotFound()` when nothing handles `type`; return `kNoReply` to drop a request unanswered.
+ * the returned promise) is the reply; throwing or rejecting sends an error reply. Throw or return
+ * a `handlerNotFound()` miss when nothing handles `type` (routeUserMessage() returns one: no
+ * throw per message); return `kNoReply` to drop a request unanswered.
  * `id` is the peer's id of a request (0 for a notification): untrusted, a forged peer may repeat one.
  */
 export type InboundHandler = (type: string, payload: unknown, isRequest: boolean, id: number) => unknown;
@@ -51,6 +52,12 @@ export interface EndpointOptions {
    * must not end the process (`onError` when left out).
    */
   onHandlerError?: (error: Error, type: string) => void;
+  /**
+   * Tells notifications of `type` dropped for want of a handler, when the receiver has one
+   * within 2 edits of it (`nearMiss`): `count` since the last time, at most once per type a
+   * window of `windowMs` (see dropped-notifications.ts). Not told when left out.
+   */
+  onDroppedNotification?: (type: string, nearMiss: string, count: number, windowMs: number) => void;
   /**
    * Called for each frame or record dropped because it breaks the protocol (malformed, or a
    * reply to a request never sent); the system router counts and reports it. Must not throw.

@@ -89,6 +89,7 @@ export class Endpoint {
       workTypeOf: options.workTypeOf,
       onError: options.onError,
       onHandlerError: options.onHandlerError ?? ((error) => options.onError(error)),
+      onDroppedNotification: options.onDroppedNotification,
       write: (kind, id, typeOrFault, payload, bytes) => this.#write(kind, id, typeOrFault, payload, bytes),
       isClosed: () => this.#closedBy !== undefined,
       countOut: () => this.stats.messagesOut++,

@@ -4,6 +4,7 @@
  * running, so a stopping worker can wait for them.
  */
 import { MessageTooLargeError, NotSerializableError, ShutdownInProgressError, type SerializedCause, type SerializedError } from '../errors.js';
+import { DroppedNotifications, type TellDropped } from './dropped-notifications.js';
 import type { Serialization } from '../types.js';
 import { isHandlerNotFound } from './route.js';
 import { isSystemType, kErrorReply, kFaultNoHandler, kFaultNone, kFaultShutdown, kReply, kReplyAhead, kReplyAheadBytes } from './envelope.js';
@@ -47,6 +48,8 @@ export interface InboundOptions {
   readonly onError: (error: Error) => void;
   /** Reports what a notification's handler threw (nobody waits for its outcome); see `EndpointOptions.onHandlerError`. */
   readonly onHandlerError: (error: Error, type: string) => void;
+  /** See `EndpointOptions.onDroppedNotification`. */
+  readonly onDroppedNotification?: TellDropped | undefined;
   /** Writes one record to the peer. */
   readonly write: (kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number) => void;
   /** True once the peer is gone: replies are dropped. */
@@ -71,9 +74,12 @@ export class Inbound {
    */
   readonly #running = new Map<string, RunningCount>();
   #idleWaiters: Array<() => void> = [];
+  /** Notifications dropped for want of a handler near their type, told once a window. */
+  readonly #dropped: DroppedNotifications | undefined;
 
   constructor(options: InboundOptions) {
     this.#options = options;
+    this.#dropped = options.onDroppedNotification === undefined ? undefined : new DroppedNotifications(options.onDroppedNotification);
   }
 
   /** Resolves once no inbound user request is being handled. */
@@ -103,7 +109,8 @@ export class Inbound {
     const workType = isSystemType(type) ? this.#options.workTypeOf?.(type, payload) : type;
     const replyType = workType ?? type;
     if (!isThenable(result)) {
-      if (result !== kNoReply) this.#reply(id, replyType, result);
+      if (isHandlerNotFound(result)) this.replyError(id, result);
+      else if (result !== kNoReply) this.#reply(id, replyType, result);
       return;
     }
     const running = workType === undefined ? undefined : this.#start(workType);
@@ -118,7 +125,9 @@ export class Inbound {
     promise.then(
       (value) => {
         if (running) this.#done(running);
-        this.#reply(id, replyType, value);
+        // A worker still starting routes once its _init() ends: a miss comes as the value.
+        if (isHandlerNotFound(value)) this.replyError(id, value);
+        else this.#reply(id, replyType, value);
       },
       (error: unknown) => {
         if (running) this.#done(running);
@@ -131,14 +140,20 @@ export class Inbound {
     try {
       const result = this.#options.handle(type, payload, false, 0);
       // Nobody waits for a notification's outcome, so a failure goes to the error channel.
-      if (isThenable(result)) result.then(undefined, (error: unknown) => this.#reportHandlerError(type, error));
+      if (isHandlerNotFound(result)) this.#reportHandlerError(type, result);
+      else if (isThenable(result)) result.then((value) => isHandlerNotFound(value) && this.#reportHandlerError(type, value), (error: unknown) => this.#reportHandlerError(type, error));
     } catch (error) {
       this.#reportHandlerError(type, error);
     }
   }
 
   #reportHandlerError(type: string, error: unknown): void {
-    if (isHandlerNotFound(error)) return; // an unhandled notification is simply not consumed
+    if (isHandlerNotFound(error)) {
+      // Not consumed. A handler near its type makes it most likely a misspelling: told (hostile t64).
+      const { nearMiss } = error;
+      if (nearMiss !== undefined) this.#dropped?.drop(type, nearMiss);
+      return;
+    }
     this.#options.onHandlerError(toError(error, `The handler for notification "${type}" threw`), type);
   }
 
@@ -164,7 +179,11 @@ export class Inbound {
 
   replyError(id: number, error: unknown): void {
     if (this.#options.isClosed()) return;
-    const serialized = fitErrorReply(serializeError(error), this.#options.serialization, this.#options.maxMessageBytes);
+    // A routing miss goes as its fault and near miss alone: the requester builds its own error
+    // from them (record-receiver.ts), and a flood of them cost a 450-byte reply each (hostile t64).
+    const serialized = isHandlerNotFound(error)
+      ? { name: error.name, message: 'No handler.', ...(error.nearMiss === undefined ? {} : { data: { nearMiss: error.nearMiss } }) }
+      : fitErrorReply(serializeError(error), this.#options.serialization, this.#options.maxMessageBytes);
     // Counted at its size (a stack is kilobytes): a peer flooding requests that are refused, and
     // not reading the refusals, is held to the queue's bound in bytes, not in estimates.
     const bytes = errorReplyBytes(serialized);

@@ -7,6 +7,7 @@
  * `onProtocolError`; a late reply (its request had timed out) is only dropped and counted.
  */
 import { NoHandlerError, RemoteError, ShutdownInProgressError, type ProtocolProblem, type SerializedError } from '../errors.js';
+import { boundReceivedError } from './remote-cause.js';
 import { isMessageId, isSerializedError, isTypeName, kErrorReply, kFaultNoHandler, kFaultShutdown, kNoPayload, kNotify, kRecordSize, kReply, kReplyAhead, kRequest, readFrame } from './envelope.js';
 import type { Inbound } from './inbound.js';
 import { peerNearMiss } from './route.js';
@@ -92,7 +93,7 @@ export class RecordReceiver {
     if (type !== undefined) onType(type);
   }
 
-  #receiveErrorReply(id: number, error: SerializedError, fault: unknown): void {
+  #receiveErrorReply(id: number, received: SerializedError, fault: unknown): void {
     const { pending, stats } = this.#parts;
     const request = pending.get(id);
     if (!request || request.isWaiting) {
@@ -100,6 +101,8 @@ export class RecordReceiver {
       return;
     }
     stats.messagesIn++;
+    // Cut as a clusterkit sender cuts it: the peer may write its own frames (hostile t64).
+    const error = boundReceivedError(received);
     const peer = this.#parts.describePeer();
     pending.reject(id, fault === kFaultNoHandler ? new NoHandlerError(request.type, peer, peerNearMiss(error.data, request.type)) : fault === kFaultShutdown ? shutdownRefusal(request.type, peer, error) : new RemoteError(request.type, peer, error, systemAnswerMessage(request.type, peer, error)), true);
   }

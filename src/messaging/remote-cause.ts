@@ -108,3 +108,59 @@ function reviveValue(value: unknown): unknown {
 function isRecord(value: unknown): value is WireRecord {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** Most fields of a received error's `data` kept, as a sender keeps (serialize-error.ts). */
+const kMaxDataFields = 32;
+/** Longest JSON of one field of a received error's `data` that is not a string: longer ones are left out. */
+const kMaxDataFieldBytes = 64 * 1024;
+
+/**
+ * A received error (an error reply, a worker's `_init` or `_destroy` failure) bounded as
+ * clusterkit's sender bounds it (serialize-error.ts): `name` and `code` at most 256 characters,
+ * `message` and `stack` 64 KiB, `data` at most 32 fields, a string cut as a message is, any
+ * other value over 64 KiB of JSON left out (a relayed error's own `data` the same, one level
+ * down). A worker that writes its own error frames is not trusted (hostile t64: a 5 MiB
+ * `remoteMessage`, a 4,000-character `remoteCode` and a 200 KB `data` field reached the
+ * primary's caller). Its `cause` is bounded as it is revived (reviveRemoteCause()). Never throws.
+ */
+export function boundReceivedError<E extends { name: string; message: string; code?: unknown; stack?: unknown; data?: unknown; cause?: unknown }>(error: E): E {
+  try {
+    const bounded: Record<string, unknown> = { name: cutText(error.name, kMaxErrorNameChars), message: cutText(error.message, kMaxErrorTextChars) };
+    if (typeof error.code === 'string') bounded.code = cutText(error.code, kMaxErrorNameChars);
+    if (typeof error.stack === 'string') bounded.stack = cutText(error.stack, kMaxErrorTextChars);
+    const data = boundData(error.data, true);
+    if (data !== undefined) bounded.data = data;
+    if (error.cause !== undefined) bounded.cause = error.cause;
+    return bounded as E;
+  } catch {
+    return { name: 'Error', message: 'An error arrived whose fields could not be read.' } as E;
+  }
+}
+
+function boundData(data: unknown, withNested: boolean): WireRecord | undefined {
+  if (!isRecord(data)) return undefined;
+  let bounded: WireRecord | undefined;
+  let count = 0;
+  for (const key of Object.keys(data)) {
+    if (count >= kMaxDataFields) break;
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') continue;
+    const value = data[key];
+    // A relayed error's remote fields travel in `data` (remoteMessage, remoteStack, its own `data`).
+    const kept = typeof value === 'string' ? cutText(value, kMaxErrorTextChars) : withNested && key === 'data' ? boundData(value, false) : fitsJson(value) ? value : undefined;
+    if (kept === undefined) continue;
+    bounded ??= {};
+    Object.defineProperty(bounded, key, { value: kept, writable: true, configurable: true, enumerable: true });
+    count++;
+  }
+  return bounded;
+}
+
+function fitsJson(value: unknown): boolean {
+  if (value === null || typeof value === 'boolean' || typeof value === 'number') return true;
+  try {
+    const json = JSON.stringify(value);
+    return json !== undefined && json.length <= kMaxDataFieldBytes;
+  } catch {
+    return false;
+  }
+}

@@ -43,10 +43,48 @@ const routingMisses = new WeakSet<Error>();
  */
 export function handlerNotFound(type: string, receiver: string, target?: object): NoHandlerError {
   const nearMiss = target === undefined ? undefined : nearMissHandlerType(target, type);
-  const error = new NoHandlerError(type, receiver, nearMiss);
+  // No stack: it would only show clusterkit's routing, and capturing it made a worker's flood of
+  // messages of a type nobody handles cost the primary 20 s for 300,000 (hostile t64).
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  let error: NoHandlerError;
+  try {
+    error = new NoHandlerError(type, receiver, nearMiss);
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
   routingMisses.add(error);
   return error;
 }
+
+/**
+ * Routing misses by receiver and type. A miss never reaches user code (the sender builds its own
+ * error from the reply's fault; a notification's drop is told with a new one), so one serves every
+ * message of its type: a worker's flood of a type nobody handles cost the primary an error, a
+ * throw and a prototype walk each (hostile t64: 20 s for 300,000 in one frame).
+ */
+const misses = new WeakMap<object, Map<string, NoHandlerError>>();
+/** Types remembered per receiver: a peer sending ever new types cannot grow the map. */
+const kMaxRememberedMisses = 256;
+
+/** The routing miss of `type` at `target`, with its near miss (a handler added later is found before this is asked for). */
+function routingMiss(target: object, type: string): NoHandlerError {
+  let byType = misses.get(target);
+  if (byType === undefined) {
+    byType = new Map();
+    misses.set(target, byType);
+  }
+  let miss = byType.get(type);
+  if (miss === undefined) {
+    miss = handlerNotFound(type, 'the receiver', target);
+    if (byType.size >= kMaxRememberedMisses) byType.clear();
+    byType.set(type, miss);
+  }
+  return miss;
+}
+
+/** A notification with no handler that a message listener heard: it may have consumed it, so no near miss is looked for. */
+const kListenedMiss = handlerNotFound('', 'the receiver');
 
 /** Handler methods looked at for a near miss: a class has a handful; a Proxy may claim any number. */
 const kMaxHandlerNames = 1_000;
@@ -89,8 +127,8 @@ export function peerNearMiss(data: Record<string, unknown> | undefined, type: st
   return distance(nearMiss.toLowerCase(), type.toLowerCase()) <= 2 ? nearMiss : undefined;
 }
 
-/** True for errors from `handlerNotFound`. */
-export function isHandlerNotFound(error: unknown): boolean {
+/** True for errors from `handlerNotFound`, thrown or returned by `routeUserMessage()`. */
+export function isHandlerNotFound(error: unknown): error is NoHandlerError {
   // No `instanceof`: on a thrown revoked Proxy it throws. A WeakSet lookup runs no user code.
   return routingMisses.has(error as Error);
 }
@@ -104,7 +142,8 @@ export interface RoutedMessage {
 }
 
 /**
- * Returns the reply (a value or a promise); throws `handlerNotFound()` when nothing answers.
+ * Returns the reply (a value or a promise), or a routing miss (`isHandlerNotFound()`: returned,
+ * not thrown, a throw per message being most of a flood's cost) when nothing answers.
  * `target` holds the `_onMessage_<type>` methods; `handlerContext` is their second argument.
  * `emit` reports the message to the receiver's listeners (it completes the event with the
  * sender); the receiver passes it only when someone listens, so the hot path builds nothing.
@@ -120,7 +159,9 @@ export function routeUserMessage(
   const handler = findHandler(target, type);
   if (!emit) {
     if (handler) return handler.call(target, payload, handlerContext);
-    throw handlerNotFound(type, 'the receiver', isRequest ? target : undefined);
+    // A notification's near miss is told by the receiver (a likely misspelling, hostile t64):
+    // with no listener, nothing else can have consumed it.
+    return routingMiss(target, type);
   }
   let response: { value: unknown } | undefined;
   let isOpen = true;
@@ -141,6 +182,7 @@ export function routeUserMessage(
   isOpen = false;
   if (handler) return handler.call(target, payload, handlerContext);
   if (response) return response.value;
-  // A notification nobody handles is not an error (a broadcast only some workers handle): no lookup.
-  throw handlerNotFound(type, 'the receiver', isRequest ? target : undefined);
+  // A notification nobody handles is not an error (a broadcast only some workers handle), and a
+  // listener may have consumed it: no lookup.
+  return isRequest ? routingMiss(target, type) : kListenedMiss;
 }

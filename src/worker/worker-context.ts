@@ -4,7 +4,7 @@
  * primary's context (primary/primary-context.ts). Not part of the public API.
  */
 import cluster from 'node:cluster';
-import { ChannelCorruptError, PrimaryDisconnectedError } from '../errors.js';
+import { ChannelCorruptError, NoHandlerError, PrimaryDisconnectedError } from '../errors.js';
 import { Endpoint } from '../messaging/endpoint.js';
 import { isSystemType } from '../messaging/envelope.js';
 import { SystemRouter } from '../messaging/system-router.js';
@@ -76,6 +76,7 @@ export function createWorkerContext(options: NormalizedWorkerOptions, events: Sa
     channelClosedError: (type) => new PrimaryDisconnectedError(`before "${type}" was delivered`),
     onError: reportError,
     onHandlerError: (error, type) => events.reportHandlerError(error, `the handler of notification "${type}" from the primary threw`),
+    onDroppedNotification: (type, nearMiss, count, windowMs) => events.reportWarning(new NoHandlerError(type, `worker ${cluster.worker?.id ?? '?'} (pid ${process.pid})`, nearMiss, { count, sender: 'the primary', windowMs })),
     // Counted by the router with the system messages it drops (there is no one to warn: the
     // primary is the peer).
     onProtocolError: (problem, type) => system.reportDropped('primary', problem, type),

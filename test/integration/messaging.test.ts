@@ -211,6 +211,56 @@ describe('foreign messages', () => {
   });
 });
 
+describe('hostile messages (hostile t64)', () => {
+  it('[H639] a forged error reply is cut to the bounds a clusterkit sender keeps', async () => {
+    const { primary, worker } = await startedPrimary();
+    await primary.send(worker, 'forgeErrorReply', { type: 'echo' });
+    const error = (await primary.send(worker, 'echo', 1).then(() => undefined, (e: unknown) => e)) as RemoteError;
+    // Before: a 5 MiB remoteMessage (and message), a 4,000-character code, a 200 KB data field.
+    expect(error).toBeInstanceOf(RemoteError);
+    expect(error.remoteName.length).toBeLessThanOrEqual(256);
+    expect(error.remoteCode!.length).toBeLessThanOrEqual(256);
+    expect(error.remoteMessage.length).toBeLessThanOrEqual(65_536);
+    expect(error.remoteMessage).toMatch(/… \(5242880 characters, cut to 65536\)$/);
+    expect(error.remoteStack!.length).toBeLessThanOrEqual(65_536);
+    expect(error.message.length).toBeLessThan(65_536 + 1_000);
+    expect((error.data!.big as string).length).toBeLessThanOrEqual(65_536);
+    expect(error.data!.obj).toBeUndefined();
+    expect(error.data!.small).toBe(7);
+    await expect(primary.send(worker, 'echo', 'alive')).resolves.toBe('alive');
+  });
+
+  it('[H638] a notification of a type one edit from a handler is told once a window, not dropped without a word; one nothing is near is not told', async () => {
+    class TickingPrimary extends ClusterPrimary<ToWorker, ToPrimary> {
+      ticks = 0;
+      _onMessage_tick() {
+        this.ticks++;
+      }
+    }
+    const primary = track(new TickingPrimary(testOptions()));
+    const told: NoHandlerError[] = [];
+    primary.on('error', (error) => {
+      if (error instanceof NoHandlerError) told.push(error);
+    });
+    const [worker] = await primary.start();
+    const untyped = primary as unknown as ClusterPrimary;
+    // Before (hostile t64): `notify('tik')` 300,000 times, nothing said anywhere. In one frame, as a loop of notify() sends them.
+    const records: unknown[] = [];
+    for (let i = 0; i < 1_000; i++) records.push(3, 0, 'tik', i, 3, 0, 'nope', i);
+    await primary.send(worker!, 'sendRaw', { message: { __ck: 1, m: records } });
+    await untyped.send(worker!, 'echo', 'after');
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatchObject({ code: 'ERR_NO_HANDLER', messageType: 'tik', nearMiss: 'tick', dropped: { count: 1, sender: `worker ${worker!.id} (pid ${worker!.pid})`, windowMs: 10_000 } });
+    expect(told[0]!.message).toBe(
+      `The primary has no handler for notification "tik" from worker ${worker!.id} (pid ${worker!.pid}), but it has "_onMessage_tick", so it was dropped. ` +
+        'If one of the two names is misspelt, rename the method "_onMessage_tik" or notify "tick".',
+    );
+    expect(primary.ticks).toBe(0);
+    // A request of such a type still rejects at its sender, with the near miss.
+    await expect(primary.send(worker!, 'askPrimary', { type: 'tik' })).rejects.toMatchObject({ remoteName: 'NoHandlerError', remoteMessage: expect.stringContaining('it has "_onMessage_tick"') });
+  });
+});
+
 describe('notify and broadcast', () => {
   it('delivers notifications without replies, in order with requests', async () => {
     const { primary, worker } = await startedPrimary();

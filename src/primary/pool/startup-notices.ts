@@ -17,6 +17,7 @@ import {
   readyMemory,
 } from '../../messaging/system-types.js';
 import { bulkPort } from '../../messaging/bulk-channel.js';
+import { boundReceivedError } from '../../messaging/remote-cause.js';
 import type { PrimaryContext } from '../primary-context.js';
 import { measureRss } from './measured-rss.js';
 import type { WorkerRecord } from './worker-record.js';
@@ -75,7 +76,9 @@ export function registerStartupNotices({ options, pool, system, emit }: Pick<Pri
     kind: 'notification',
     check: isInitErrorPayload,
     when: isStarting,
-    handle: (payload, record) => {
+    handle: (received, record) => {
+      // Cut as a clusterkit worker cuts it: a script may write its own notices (hostile t64).
+      const payload = boundReceivedError(received);
       // A plain script (`clusterkit run script.js`) or a runner's module has no _init() of its
       // own: its failure comes with a summary in the user's words (`the script /srv/app.js threw
       // on import: ...`), which a failed reload or start then quotes.

@@ -51,6 +51,7 @@ import {
 import type { PrimaryContext } from '../primary-context.js';
 import { whenClusterStopsAccepting } from './stop-worker.js';
 import { isSystemType } from '../../messaging/envelope.js';
+import { boundReceivedError } from '../../messaging/remote-cause.js';
 import type { WorkerRecord } from './worker-record.js';
 
 /**
@@ -224,8 +225,10 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
         };
         return;
       }
-      const { name, message } = payload.error;
-      const error = new RemoteError('_destroy', record.describe(), payload.error, `${capitalize(record.describe())} did not stop cleanly: its _destroy() threw ${name}: ${message}`);
+      // Cut as a clusterkit worker cuts it: a script may write its own notices (hostile t64).
+      const thrown = boundReceivedError(payload.error);
+      const { name, message } = thrown;
+      const error = new RemoteError('_destroy', record.describe(), thrown, `${capitalize(record.describe())} did not stop cleanly: its _destroy() threw ${name}: ${message}`);
       record.tellDestroyFailed = () => emit('workerError', { worker: record.handle, error });
     },
   });

@@ -3,7 +3,7 @@
  * channel, with the primary's limits. The channel starts held: Node drops what reaches a worker
  * before it listens, so nothing goes out until the worker's `$hello` opens it.
  */
-import { ShutdownInProgressError, type ProtocolProblem } from '../../errors.js';
+import { NoHandlerError, ShutdownInProgressError, type ProtocolProblem } from '../../errors.js';
 import { capitalize } from '../../capitalize.js';
 import { isSystemType } from '../../messaging/envelope.js';
 import { kRelayedRequest } from '../../messaging/system-types.js';
@@ -26,6 +26,7 @@ export function createWorkerEndpoint(
   onInbound: WorkerInbound,
   reportError: (error: Error) => void,
   reportHandlerError: (error: Error, what: string) => void,
+  reportWarning: (error: Error) => void,
   onProtocolError: WorkerProtocolError,
   onBulkCorrupt: (record: WorkerRecord, reason: string) => void,
 ): Endpoint {
@@ -44,6 +45,7 @@ export function createWorkerEndpoint(
     channelClosedError: (type) => record.notSentError(type, '(its IPC channel is closed) '),
     onError: reportError,
     onHandlerError: (error, type) => reportHandlerError(error, `the handler of notification "${type}" from ${record.describe()} threw`),
+    onDroppedNotification: (type, nearMiss, count, windowMs) => reportWarning(new NoHandlerError(type, 'the primary', nearMiss, { count, sender: record.describe(), windowMs })),
     onProtocolError: (problem, type) => onProtocolError(record, problem, type),
     held: true,
     hasManyPeers: true,

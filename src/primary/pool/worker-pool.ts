@@ -313,7 +313,7 @@ export class WorkerPool {
     // A replacement becomes the slot's next worker at its takeover (rolling-reload.ts), a restart at its fork (restart-after-exit.ts).
     record.restartsBefore = asIncoming ? slot.restarts + 1 : slot.restarts;
     record.handle = new WorkerHandle(record);
-    record.endpoint = createWorkerEndpoint(record, this.#context.options, this.#onInbound, this.#context.reportError, this.#context.reportHandlerError, this.#onChannelProtocolError, (bad, reason) =>
+    record.endpoint = createWorkerEndpoint(record, this.#context.options, this.#onInbound, this.#context.reportError, this.#context.reportHandlerError, this.#context.reportWarning, this.#onChannelProtocolError, (bad, reason) =>
       this.#onChannelCorrupt(bad, { kind: 'bulk-corrupt', reason }),
     );
     this.#records.set(record.id, record);

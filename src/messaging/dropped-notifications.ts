@@ -1,0 +1,55 @@
+/**
+ * Tells the notifications a receiver dropped for want of a handler, when it has a handler within
+ * 2 edits of their type: most likely a misspelling (`tik` for `tick`), which no sender hears of,
+ * since none waits (hostile t64: 300,000 `notify('tik')` vanished without a word). A type no
+ * handler is near is not told: a notification only some receivers handle is no fault.
+ *
+ * The first drop of a type is told at once; the later ones of the window are counted and told
+ * once, at its end (a flood says one line a window, not one a message; the timer is unref'd).
+ */
+
+/** The window (ms) in which a type's later drops are counted, then told once. */
+export const kDroppedWindowMs = 10_000;
+/** Types followed at once: a sender inventing ever new near-miss types cannot grow the map. */
+const kMaxTypes = 32;
+
+export type TellDropped = (type: string, nearMiss: string, count: number, windowMs: number) => void;
+
+export class DroppedNotifications {
+  readonly #tell: TellDropped;
+  readonly #windowMs: number;
+  /** The types told this window, with the drops since. */
+  #types = new Map<string, { nearMiss: string; unsaid: number }>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(tell: TellDropped, windowMs = kDroppedWindowMs) {
+    this.#tell = tell;
+    this.#windowMs = windowMs;
+  }
+
+  drop(type: string, nearMiss: string): void {
+    const seen = this.#types.get(type);
+    if (seen !== undefined) {
+      seen.unsaid++;
+      return;
+    }
+    // Past the bound a new type is not told this window: 32 misspellings at once say enough.
+    if (this.#types.size >= kMaxTypes) return;
+    this.#types.set(type, { nearMiss, unsaid: 0 });
+    this.#timer ??= setTimeout(() => this.#endWindow(), this.#windowMs).unref();
+    this.#tell(type, nearMiss, 1, this.#windowMs);
+  }
+
+  #endWindow(): void {
+    this.#timer = undefined;
+    const told = this.#types;
+    this.#types = new Map();
+    for (const [type, { nearMiss, unsaid }] of told) {
+      if (unsaid === 0) continue;
+      // Still flooding: its next drops are counted in the new window, not told one by one.
+      this.#types.set(type, { nearMiss, unsaid: 0 });
+      this.#tell(type, nearMiss, unsaid, this.#windowMs);
+    }
+    if (this.#types.size > 0) this.#timer = setTimeout(() => this.#endWindow(), this.#windowMs).unref();
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * H638: notifications dropped for want of a handler near their type (a likely misspelling) are
+ * told once a window per type, the later ones counted (hostile t64: 300,000 `notify('tik')`
+ * vanished without a word, and a flood of them cost the primary an error and a throw each).
+ */
+import { describe, expect, it } from '@jest/globals';
+import { DroppedNotifications } from '../../src/messaging/dropped-notifications.js';
+import { isHandlerNotFound, routeUserMessage } from '../../src/messaging/route.js';
+
+type Told = { type: string; nearMiss: string; count: number };
+
+/** A reporter with a short window whose reports a test awaits, one by one. */
+function reporter(windowMs = 40) {
+  const told: Told[] = [];
+  let wake: (() => void) | undefined;
+  const dropped = new DroppedNotifications((type, nearMiss, count) => {
+    told.push({ type, nearMiss, count });
+    wake?.();
+  }, windowMs);
+  const next = (length: number) =>
+    new Promise<void>((resolve) => {
+      if (told.length >= length) return resolve();
+      wake = () => told.length >= length && resolve();
+    });
+  return { dropped, told, next };
+}
+
+describe('[H638] DroppedNotifications', () => {
+  it('[H638] tells the first drop of a type at once, and the rest of its window once, at its end', async () => {
+    const { dropped, told, next } = reporter();
+    dropped.drop('tik', 'tick');
+    expect(told).toEqual([{ type: 'tik', nearMiss: 'tick', count: 1 }]);
+    for (let i = 0; i < 999; i++) dropped.drop('tik', 'tick');
+    dropped.drop('gret', 'greet');
+    expect(told).toHaveLength(2);
+    await next(3);
+    expect(told[2]).toEqual({ type: 'tik', nearMiss: 'tick', count: 999 });
+    // Still flooding: counted in the next window, told at its end, not one by one.
+    dropped.drop('tik', 'tick');
+    dropped.drop('tik', 'tick');
+    expect(told).toHaveLength(3);
+    await next(4);
+    expect(told[3]).toEqual({ type: 'tik', nearMiss: 'tick', count: 2 });
+  });
+
+  it('[H638] follows at most 32 types a window: a sender inventing types cannot grow it', () => {
+    const { dropped, told } = reporter(60_000);
+    for (let i = 0; i < 100; i++) dropped.drop(`tick${i}`, 'tick');
+    expect(told).toHaveLength(32);
+  });
+});
+
+describe('[H638] routeUserMessage without a handler', () => {
+  it('[H638] returns one miss per receiver and type, walking its prototypes once, not a new error thrown per message', () => {
+    let walks = 0;
+    const receiver = new (class {
+      _onMessage_tick() {}
+    })();
+    const counted = new Proxy(receiver, {
+      ownKeys(target) {
+        walks++;
+        return Reflect.ownKeys(target);
+      },
+    });
+    const first = routeUserMessage(counted, undefined, 'tik', 1, false, undefined);
+    expect(isHandlerNotFound(first)).toBe(true);
+    expect(first).toMatchObject({ nearMiss: 'tick' });
+    for (let i = 0; i < 1_000; i++) expect(routeUserMessage(counted, undefined, 'tik', i, i % 2 === 0, undefined)).toBe(first);
+    expect(walks).toBe(1);
+    // No stack: it would show clusterkit's routing only, and cost its capture per miss.
+    expect((first as Error).stack).toBe(`NoHandlerError: ${(first as Error).message}`);
+  });
+});

@@ -254,6 +254,11 @@ export class WorkerPool {
     if (spec.name !== undefined && this.activeSlots().some((slot) => slot.spec.name === spec.name)) {
       return Promise.reject(new InvalidArgumentError(`A worker named "${spec.name}" already exists; worker names are unique. Stop it first, or pick another name.`));
     }
+    // A name is one slot: fork({ name }) again after that name's slot was given up in a crash loop
+    // takes that slot up again (its number and counts), as a reload would. Before, it added a
+    // second slot of the name, given up in its turn, which the next reload could not start
+    // (the name taken) and said nothing of (newcomer t64).
+    if (carried === undefined && count === 1 && spec.name !== undefined) carried = this.#takeGivenUpNamed(spec.name);
     // A given-up slot taken up again keeps its number, if still free: its series go on.
     const indices = carried !== undefined && count === 1 && !this.#usedSlotIndices().has(carried.index) ? [carried.index] : this.#freeSlotIndices(count);
     const slots = indices.map((index) => new Slot(index, spec, (slot, previous) => this.#onServe(slot, previous)));
@@ -449,6 +454,12 @@ export class WorkerPool {
   /** The slots given up in a crash loop and not dropped, forgotten here (a reload takes them up again). */
   takeGivenUp(): Slot[] {
     return this.#givenUp.splice(0).map((entry) => entry.slot);
+  }
+
+  /** The given-up slot named `name`, forgotten here (a fork of that name takes it up again); undefined when none. */
+  #takeGivenUpNamed(name: string): Slot | undefined {
+    const at = this.#givenUp.findIndex((entry) => entry.slot.spec.name === name);
+    return at === -1 ? undefined : this.#givenUp.splice(at, 1)[0]!.slot;
   }
 
   /**

@@ -46,6 +46,30 @@ describe('lifecycle events', () => {
     expect(seen.slice(10)).toEqual(['destroy', 'destroyComplete', 'shutdownComplete']);
   });
 
+  it('[H641] tells workerDisconnect of a worker whose exit came before its channel\'s end, as node:cluster does', async () => {
+    // Newcomer t64: 1 shutdown of 4 workers in 3 left one or two without their workerDisconnect:
+    // reaped before their channel's end was read. Here for sure: a process of the worker's holds
+    // its channel open past its exit, until the primary closes its end (H457).
+    const primary = testPrimary({ restart: false });
+    const [worker] = await primary.start();
+    const holder = await primary.send(worker!, 'lendChannel');
+    onCleanup(() => {
+      try {
+        process.kill(holder, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    });
+    const told: string[] = [];
+    primary.on('workerExit', () => told.push('exit'));
+    const disconnected = onceEvent(primary, 'workerDisconnect', 30_000);
+    primary.on('workerDisconnect', () => told.push('disconnect'));
+    process.kill(worker!.pid!, 'SIGKILL');
+    await disconnected;
+    await until(() => told.includes('exit'), 30_000, 'its workerExit');
+    expect(told.sort()).toEqual(['disconnect', 'exit']);
+  });
+
   it('runs _init and _destroy in order on both sides', async () => {
     const order: string[] = [];
     class OrderedPrimary extends ClusterPrimary<ToWorker, ToPrimary> {

@@ -728,10 +728,13 @@ export class WorkerPool {
   }
 
   #onDisconnect(record: WorkerRecord): void {
+    // Told whichever came first, its exit or this (events.md: both, in either order). Before, a
+    // worker reaped before its channel's end was read (several exiting at once, a shutdown of 4)
+    // had its `workerExit` and no `workerDisconnect` (newcomer t64: 1 run in 3).
+    this.#context.emit('workerDisconnect', { worker: record.handle });
     if (record.state === 'exited') return;
     // Its exit came first and waits for this end of its channel (`#onProcessExit`).
     if (record.finishExit !== undefined) return record.finishExit();
-    this.#context.emit('workerDisconnect', { worker: record.handle });
     this.rotation.remove(record);
     // Its own code closed its channel during a stop the primary asked for (`$ownClose`: a SIGTERM
     // listener's `server.close(); process.disconnect()`): it drains, and that stop's timeout, not

@@ -227,9 +227,14 @@ export class ClusterPrimary<
     this.#target(worker, type).endpoint.notify(type, args[0]);
   }
 
-  /** Sends a request to every ready worker; resolves with one settled result per worker. */
+  /**
+   * Sends a request to every ready worker; resolves with one settled result per worker (none
+   * ready: `[]`). Rejects with ShutdownInProgressError after `shutdown()`.
+   */
   broadcast<K extends MessageType<ToWorker>>(type: K, ...args: SendArgs<ToWorker, K>): Promise<Array<BroadcastResult<WorkerHandle, ReplyOf<ToWorker, K>>>> {
     const [payload, options] = args as unknown as [unknown, SendOptions | undefined];
+    // Not `[]`, a broadcast that "succeeded" to no worker (newcomer t64): refused as send() is.
+    if (this.#context.lifecycle.state === 'stopped') return Promise.reject(new ShutdownInProgressError(`The primary has shut down; "${String(type)}" was not broadcast, and nothing can be sent to its workers.`));
     return broadcast(this.#context, type, payload, options) as Promise<Array<BroadcastResult<WorkerHandle, ReplyOf<ToWorker, K>>>>;
   }
 
@@ -486,10 +491,11 @@ export class ClusterPrimary<
 
   #target(worker: WorkerHandle | number, type: string): WorkerRecord {
     assertUserType(type);
-    const record = resolveWorker(this.#context.pool, worker);
     // The primary's own end first: after shutdown() every worker has exited, and "worker 1 exited
-    // with code 1" alone did not say why (lib t58).
+    // with code 1" alone did not say why (lib t58), nor did "No live worker with id 1 ... It may
+    // have exited" for an id (newcomer t64).
     if (this.#context.lifecycle.state === 'stopped') throw new ShutdownInProgressError(`The primary has shut down; "${type}" was not sent, and nothing can be sent to its workers.`);
+    const record = resolveWorker(this.#context.pool, worker);
     // Never written: `queuedBehind` (0: nothing ahead of it) tells the caller it did not run, as
     // errors.md has it; the message said "before it was sent" while the field said "sent, may
     // have run" (lib t58).

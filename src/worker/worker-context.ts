@@ -73,7 +73,8 @@ export function createWorkerContext(options: NormalizedWorkerOptions, events: Sa
       isSystemType(type) ? system.route('primary', type, payload, isRequest) : hooks.onUserMessage(type, payload, isRequest),
     // A relayed sendTo() is work its sender waits for, as a send() is: a stop waits for it (H264).
     workTypeOf: (type, payload) => system.workTypeOf(type, payload),
-    channelClosedError: (type) => new PrimaryDisconnectedError(`before "${type}" was delivered`),
+    // Never written: said so, as WorkerExitedError says it (newcomer t64: "before it replied" read as sent).
+    channelClosedError: (type) => new PrimaryDisconnectedError(`before "${type}" was sent: it was not sent and did not run`),
     onError: reportError,
     onHandlerError: (error, type) => events.reportHandlerError(error, `the handler of notification "${type}" from the primary threw`),
     onDroppedNotification: (type, nearMiss, count, windowMs) => events.reportWarning(new NoHandlerError(type, `worker ${cluster.worker?.id ?? '?'} (pid ${process.pid})`, nearMiss, { count, sender: 'the primary', windowMs })),

@@ -683,7 +683,10 @@ export class WorkerLifecycle {
     // Before the listeners of primaryDisconnect, which may hold the loop with work of their own.
     this.#beginCleanup();
     const { endpoint, emit, options } = this.#context;
-    endpoint.close((type) => new PrimaryDisconnectedError(`before it replied to "${type}"`));
+    // A request sent after this, or still queued, was never written: not "before it replied" (newcomer t64).
+    endpoint.close((type, queuedBehind, isAfterClose) =>
+      new PrimaryDisconnectedError(isAfterClose === true || queuedBehind !== undefined ? `before "${type}" was sent: it was not sent and did not run` : `before it replied to "${type}"`),
+    );
     // The cluster's shutdown timeout, as a stop the primary asked for would have: before, the
     // worker's destroyTimeoutMs (1.5 s), which cut requests the cluster gives 10 s (H397).
     const timeoutMs = this.#shutdownTimeoutMs ?? options.destroyTimeoutMs;

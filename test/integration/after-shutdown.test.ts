@@ -52,4 +52,14 @@ describe('refused late or wrong calls', () => {
     await expect(primary.send(worker!, 'echo', 1)).rejects.toThrow(ShutdownInProgressError);
     expect(() => primary.notify(worker!, 'echo', 1)).toThrow('The primary has shut down; "echo" was not sent, and nothing can be sent to its workers.');
   });
+
+  it('[H642] after shutdown() a send by id and a broadcast are refused as a send by handle is', async () => {
+    const primary = testPrimary({ workerCount: 1 });
+    const [worker] = await primary.start();
+    await primary.shutdown();
+    // Before (newcomer t64): `NoWorkerAvailableError: No live worker with id 1 ... It may have exited`, and a broadcast resolved [].
+    await expect(primary.send(worker!.id, 'echo', 1)).rejects.toThrow(new ShutdownInProgressError('The primary has shut down; "echo" was not sent, and nothing can be sent to its workers.'));
+    expect(() => primary.notify(worker!.id, 'echo', 1)).toThrow(ShutdownInProgressError);
+    await expect(primary.broadcast('echo', 1)).rejects.toThrow(new ShutdownInProgressError('The primary has shut down; "echo" was not broadcast, and nothing can be sent to its workers.'));
+  });
 });

@@ -33,6 +33,18 @@ describe('a channel closed by code in the primary', () => {
     expect(text).not.toContain('is gone');
   });
 
+  it('[H643] a send after the channel closed says it was not sent and did not run, not "before it replied"', async () => {
+    const primary = testPrimary({ silent: true, heartbeat: false, restart: false, env: { TEST_SEND_AT_SHUTDOWN: '1' } });
+    const output = workerOutput(primary);
+    const [worker] = await primary.start();
+    const exit = onceEvent(primary, 'workerExit');
+    worker!.clusterWorker.process.disconnect();
+    await exit;
+    await until(() => output.text().includes('send at shutdown:'), 20_000, "the worker's send error");
+    // Before (newcomer t64): `... is closed before it replied to "echo"`, which reads as sent.
+    expect(output.text()).toContain('send at shutdown: PrimaryDisconnectedError: The IPC channel to the primary is closed before "echo" was sent: it was not sent and did not run.');
+  });
+
   it("[H516] node:cluster's worker.disconnect() in the primary: said as that", async () => {
     const text = await closedByPrimary((worker) => worker.clusterWorker.disconnect());
     expect(text).toContain(`closed its IPC channel and still runs (node:cluster's disconnect: worker.disconnect() or cluster.disconnect() in the primary's code)`);

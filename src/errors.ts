@@ -283,9 +283,19 @@ export class MessageTimeoutError extends ClusterKitError {
      * (awaiting replies, or queued before it) when its time ran out. Undefined when it was sent.
      */
     readonly queuedBehind?: number,
+    /**
+     * For one sent after waiting for admission (`backpressure: 'wait'`): how long (ms) of
+     * `timeoutMs` it waited, queued behind earlier requests, before it was written. Only when
+     * that was a tenth of its time or more; undefined otherwise, and for one never sent.
+     */
+    queuedMs?: number,
   ) {
     super(
-      queuedBehind === undefined
+      queuedBehind === undefined && queuedMs !== undefined
+        ? `${capitalize(peer)} did not reply to "${messageType}" within ${wholeMs(timeoutMs)} ms, ${wholeMs(queuedMs)} ms of which it waited, queued behind earlier requests to it ` +
+            '(the limit is "maxPending" on a worker, "maxPendingPerWorker" on the primary), before it was sent. The handler may be slow or its event loop blocked; ' +
+            'await earlier replies before sending more, or raise "timeoutMs"; a late reply will be ignored.'
+        : queuedBehind === undefined
         ? `${capitalize(peer)} did not reply to "${messageType}" within ${wholeMs(timeoutMs)} ms. The handler may be slow or ` +
             'its event loop blocked; raise "timeoutMs" for slow work, and a late reply will be ignored.'
         : queuedBehind === 0
@@ -296,7 +306,11 @@ export class MessageTimeoutError extends ClusterKitError {
             `earlier ${queuedBehind === 1 ? 'request to it that awaits its reply' : 'requests to it that await replies'} (the limit is "maxPending" on a worker, "maxPendingPerWorker" on the primary, ` +
             "and for sendTo() one sender's share of its target). Await earlier replies before sending more, or raise the limit.",
     );
+    if (queuedBehind === undefined && queuedMs !== undefined) this.queuedMs = queuedMs;
   }
+
+  /** See the constructor's `queuedMs`. */
+  declare readonly queuedMs?: number;
 }
 
 /** The plain-object form of an error, as it crosses IPC. */

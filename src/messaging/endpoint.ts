@@ -76,8 +76,15 @@ export class Endpoint {
       // One that never left the queue says so, and behind how many (H471): not that the peer is slow.
       // A relay waits for bytes only: none of the primary's own requests is ahead of it.
       // Those ahead of it as it was queued, or at its deadline when more (retest t51: `behind 1` for one queued behind 100 that timed out first), never past the limit.
+      // One sent after a wait of a tenth of its time or more says so (newcomer t64: a queue's wait blamed on the handler).
       (request, timeoutMs) =>
-        new MessageTimeoutError(request.type, timeoutMs, options.describePeer(), request.isWaiting ? (request.isSeparate ? 0 : Math.min(options.maxPending, Math.max(this.#pending.ownInFlight, request.aheadWhenQueued))) : undefined),
+        new MessageTimeoutError(
+          request.type,
+          timeoutMs,
+          options.describePeer(),
+          request.isWaiting ? (request.isSeparate ? 0 : Math.min(options.maxPending, Math.max(this.#pending.ownInFlight, request.aheadWhenQueued))) : undefined,
+          !request.isWaiting && request.queuedMs !== undefined && request.queuedMs >= timeoutMs / 10 ? request.queuedMs : undefined,
+        ),
       () => this.#admission.admitWaiting(),
       isRelayed,
       options.keepsSlotUntilAnswered,

@@ -83,6 +83,8 @@ export class PendingRequest {
   deadlineAt: number | undefined = undefined;
   /** For one that waited for admission: the requests awaiting replies ahead of it as it was queued (its `queuedBehind` when those timed out first, retest t51). */
   aheadWhenQueued = 0;
+  /** For one that waited for admission, set as it is written: how long (ms) of its timeout it waited. */
+  queuedMs: number | undefined = undefined;
   /**
    * True once its caller was rejected (timeout, abort) while its slot stays taken until the peer
    * answers (`keepsSlot`): the answer then settles nothing, and only frees the slot.
@@ -217,6 +219,7 @@ export class PendingRequests {
       return false;
     }
     request.isWaiting = false;
+    if (timeoutMs !== undefined && request.deadlineAt !== undefined) request.queuedMs = Math.max(0, timeoutMs - (request.deadlineAt - Date.now()));
     this.#waiting--;
     if (request.isSeparate) this.#separateInFlight++;
     return true;

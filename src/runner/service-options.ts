@@ -139,7 +139,11 @@ export interface ClusteredServiceOptions<Module extends object = WorkerModuleNam
   onPrimaryShutdown?: (event: PrimaryShutdownInfo) => MaybePromise;
   /** In the primary, when a worker process is running (initial, restart, reload, scale). */
   onWorkerSpawned?: (event: WorkerSpawnedInfo) => void;
-  /** In the primary, when a worker died unexpectedly (it is restarted per `restart`). */
+  /**
+   * In the primary, when a worker exited unexpectedly with a failure (`workerCrash`: an uncaught
+   * error, a non-zero code, a signal); it is restarted per `restart`. An unplanned exit with code
+   * 0 is told by `onWorkerExit` (`expected: false`) only.
+   */
   onWorkerCrashed?: (event: WorkerCrashedInfo) => void;
   /** In the primary, after every worker exit, expected or not. */
   onWorkerExit?: (event: WorkerExitInfo) => void;

@@ -96,4 +96,19 @@ describe('deadline of a request waiting for admission', () => {
       );
     }
   });
+
+  it('[H644] a request sent after a long wait in the queue, then unanswered, says how long it waited, not only that the handler may be slow', async () => {
+    const primary = testPrimary({ maxPendingPerWorker: 1, backpressure: 'wait', heartbeat: false });
+    const [worker] = await primary.start();
+    // The slot is held 1 s by a slow request; the next waits that long in the queue, is sent, and is never answered.
+    const holder = primary.send(worker!, 'slow', { ms: 1_000 }, { timeoutMs: 60_000 });
+    const queued = primary.send(worker!, 'hang', undefined, { timeoutMs: 5_000 }).catch((error: unknown) => error);
+    await expect(holder).resolves.toBe('done');
+    const error = (await queued) as MessageTimeoutError;
+    expect(error).toBeInstanceOf(MessageTimeoutError);
+    // Before (newcomer t64): `did not reply to "hang" within 5000 ms. The handler may be slow ...`, the queue not said.
+    expect(error.queuedBehind).toBeUndefined();
+    expect(error.queuedMs).toBeGreaterThanOrEqual(900);
+    expect(error.message).toMatch(new RegExp(`^Worker ${worker!.id} \\(pid ${worker!.pid}\\) did not reply to "hang" within 5000 ms, \\d+ ms of which it waited, queued behind earlier requests to it \\(the limit is "maxPending" on a worker, "maxPendingPerWorker" on the primary\\), before it was sent\\.`));
+  });
 });

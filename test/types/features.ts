@@ -52,6 +52,10 @@ void Worker;
 
 async function primarySide(primary: ClusterPrimary<ToWorker>) {
   primary.store.set('flag', { on: true });
+  // The primary's reads take the stored type as a worker's do (newcomer t64).
+  const flag: { on: boolean } | undefined = primary.store.get<{ on: boolean }>('flag');
+  const flags: Array<[string, { on: boolean }]> = primary.store.entries<{ on: boolean }>('fl');
+  void [flag, flags];
   const next: number = primary.store.increment('hits', 2);
   const figures: StoreStats = primary.store.stats();
   const budget: number | null = figures.maxBytes;

@@ -176,10 +176,11 @@ export class SharedStore {
 
   /**
    * A copy of the value at `key` (as a worker would read it), or `undefined`: changing it changes
-   * nothing stored until it is `set()` again.
+   * nothing stored until it is `set()` again. `T` is the type you stored there, as a worker's
+   * `store.get<T>()` takes it (not checked at run time: newcomer t64 found the two unlike).
    */
-  get(key: string): unknown {
-    return this.#copy(this.#entries.get(checkStoreKey(key))?.value);
+  get<T = unknown>(key: string): T | undefined {
+    return this.#copy(this.#entries.get(checkStoreKey(key))?.value) as T | undefined;
   }
 
   has(key: string): boolean {
@@ -360,10 +361,10 @@ export class SharedStore {
   }
 
   /** `[key, value]` pairs whose key starts with `prefix`, in insertion order; the values are copies, as `get()`'s. */
-  entries(prefix = ''): Array<[string, unknown]> {
+  entries<T = unknown>(prefix = ''): Array<[string, T]> {
     const matching = this.#matching(prefix);
     for (const pair of matching) pair[1] = this.#copy(pair[1]);
-    return matching;
+    return matching as Array<[string, T]>;
   }
 
   /** `[key, stored value]` pairs whose key starts with `prefix`, in insertion order. */

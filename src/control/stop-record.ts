@@ -14,7 +14,8 @@
  * (name-lock.ts `deadLockHolder`). The file is read as the lock is: a small regular file, no
  * link followed, no wait.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { ClusterPrimary } from '../primary/cluster-primary.js';
 import type { ShutdownRequester } from '../primary/primary-events.js';
 import type { ControlServer } from './control-server.js';
@@ -73,12 +74,44 @@ export function writeStopRecord(socketPath: string, forced?: string): void {
   }
 }
 
-/** Deletes the record beside `socketPath`: a new primary holds the name. */
+/** Deletes the record beside `socketPath`: a new primary holds the name. Then sweeps the directory's expired records. */
 export function clearStopRecord(socketPath: string): void {
   try {
     unlinkSync(recordBeside(socketPath));
   } catch {
     // none
+  }
+  sweepExpiredStopRecords(dirname(socketPath));
+}
+
+/** Entries of the control directory looked at by one sweep: a directory of a million names costs one start no more. */
+const kMaxSweptEntries = 10_000;
+
+/**
+ * Deletes the stop records in `directory` older than `kRecentStopMs` (and the slack), which no
+ * stop reads any more, and drafts a primary left as it died. A name never run again kept its
+ * record for good: 40 of them in a day of testing (hostile t64), without bound on a CI host
+ * that runs many short-lived names. Only regular files of this user, by their modification
+ * time; best effort, never throws.
+ */
+export function sweepExpiredStopRecords(directory: string, now = Date.now()): void {
+  let names: string[];
+  try {
+    names = readdirSync(directory).slice(0, kMaxSweptEntries);
+  } catch {
+    return;
+  }
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  for (const name of names) {
+    if (!name.endsWith('.stopped') && !name.endsWith('.draft')) continue;
+    const path = join(directory, name);
+    try {
+      const stats = lstatSync(path);
+      if (!stats.isFile() || (uid !== undefined && stats.uid !== uid) || now - stats.mtimeMs <= kRecentStopMs + kFutureSlackMs) continue;
+      unlinkSync(path);
+    } catch {
+      // gone meanwhile, or not ours to delete
+    }
   }
 }
 

@@ -65,7 +65,8 @@ export function checkCronRestart(value: unknown, flag: string, command: string):
 export function parseDuration(value: string, flag: string, command: string, zero?: ZeroDuration): number {
   // A space before the unit, as sizes take ('512 M'): defineConfig's type accepts '5 s' too.
   const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(value.trim());
-  if (!match) throw new UsageError(`${flag} must be a duration such as 10s, 500ms or 2m. Received "${value}".`, command);
+  // A config file's key (`"apps[0].x"`) takes a number too: said, as for a number refused (hostile t64: two wordings).
+  if (!match) throw new UsageError(`${flag} must be a duration such as 10s, 500ms or 2m${flag.startsWith('"') ? ' (a number is milliseconds)' : ''}. Received "${value}".`, command);
   const unitMs = kDurationUnits[match[2] ?? 'ms']!;
   // Every unit is a whole number of ms: only the decimals can leave a fraction of one.
   const decimals = (match[1]!.split('.')[1] ?? '').replace(/0+$/, '');

@@ -91,7 +91,7 @@ describe('a config file\'s bad variables, all in one run', () => {
           `"apps[0].env": "A B" ${kNotAName}`,
           '"apps[0].env": the value of N contains a NUL byte (U+0000, at character 2), which no variable can hold.',
           '"apps[0].env.O" must be a string, a number or a boolean. Received an array.',
-          '"apps[0].kill_timeout" must be a duration such as 10s, 500ms or 2m. Received "soon".',
+          '"apps[0].kill_timeout" must be a duration such as 10s, 500ms or 2m (a number is milliseconds). Received "soon".',
           '"apps[0].node_args[1]" must be a non-empty string. Received 5.',
           '"apps[0].node_args[2]" must be a non-empty string. Received "".',
         ].map((problem) => `app "e1": ${problem}`),
@@ -110,7 +110,7 @@ describe('a config file\'s bad variables, all in one run', () => {
         '"apps[0].args[0]" must be a non-empty string. Received 1.',
         '"apps[0].args[2]" must be a non-empty string. Received null.',
         '"apps[0].workers" must be a positive integer, "auto" or "max". Received 0.',
-        '"apps[0].shutdownTimeout" must be a duration such as 10s, 500ms or 2m. Received "10x".',
+        '"apps[0].shutdownTimeout" must be a duration such as 10s, 500ms or 2m (a number is milliseconds). Received "10x".',
         '"apps[0].logFormat" must be "line" or "json". Received "xml".',
       ]),
     );

@@ -202,7 +202,7 @@ describe('config file errors', () => {
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "instances": "many" }] }', /^"apps\[0\]\.instances" must be a whole number or "max", as PM2 takes it: 4, "max" or 0 \(one per CPU\), -1 \(every CPU but one\)\. Received "many"\./],
     ['clusterkit.config.mjs', "export default { apps: [{ script: 'server.mjs', wrkers: 2 }] };", /^Unknown key "apps\[0\]\.wrkers"\. Did you mean "workers"\?/],
     ['clusterkit.config.ts', "export default { apps: [{ script: 'server.mjs', workers: 0 as number }] };", /^"apps\[0\]\.workers" must be a positive integer, "auto" or "max"\. Received 0\./],
-    ['clusterkit.config.cjs', "module.exports = { apps: [{ script: 'server.mjs', shutdownTimeout: '10x' }] };", /^"apps\[0\]\.shutdownTimeout" must be a duration such as 10s, 500ms or 2m\. Received "10x"\./],
+    ['clusterkit.config.cjs', "module.exports = { apps: [{ script: 'server.mjs', shutdownTimeout: '10x' }] };", /^"apps\[0\]\.shutdownTimeout" must be a duration such as 10s, 500ms or 2m \(a number is milliseconds\)\. Received "10x"\./],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "env": { "A": { "b": 1 } } }] }', /^"apps\[0\]\.env\.A" must be a string, a number or a boolean\. Received an object\./],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs" }, { "script": "server.mjs" }] }', /^"apps\[1\]" has the name "server", like "apps\[0\]"; each app needs its own name\./],
     ['clusterkit.config.json', '{ "apps": [] }', /^"apps" must be a non-empty array of apps\. Received an empty array\./],
@@ -216,13 +216,13 @@ describe('config file errors', () => {
     // PM2's keys are read in PM2's terms (pm2-app.ts); a bad value is named by the key as written, with the app.
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "name": "api", "exec_mode": "threads" }] }', /^app "api": "apps\[0\]\.exec_mode" must be "cluster" or "fork" \(PM2 also takes "cluster_mode" and "fork_mode"\)\. Received "threads"\./],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "max_restarts": -1 }] }', /^"apps\[0\]\.max_restarts" must be a whole number, 0 or more\. Received -1\./],
-    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "min_uptime": "soon" }] }', /^"apps\[0\]\.min_uptime" must be a duration such as 10s, 500ms or 2m\. Received "soon"\./],
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "min_uptime": "soon" }] }', /^"apps\[0\]\.min_uptime" must be a duration such as 10s, 500ms or 2m \(a number is milliseconds\)\. Received "soon"\./],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "max_memory_restart": "1.5G" }] }', /^"apps\[0\]\.max_memory_restart" must be a memory size as PM2 takes it/],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "maxRestarts": 0 }] }', /^"apps\[0\]\.maxRestarts" must be a positive integer\. Received 0\./],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "startupWindow": "soon" }] }', /^"apps\[0\]\.startupWindow" must be/],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "startupWindow": -1 }] }', /^"apps\[0\]\.startupWindow" must be/],
-    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "gradualDrain": "x" }] }', /^"apps\[0\]\.gradualDrain" must be a duration such as 10s, 500ms or 2m\. Received "x"\./],
-    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "gradualDrain": -1 }] }', /^"apps\[0\]\.gradualDrain" must be a duration such as '10s', '500ms' or '2m' \(a number is milliseconds\)\. Received -1\./],
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "gradualDrain": "x" }] }', /^"apps\[0\]\.gradualDrain" must be a duration such as 10s, 500ms or 2m \(a number is milliseconds\)\. Received "x"\./],
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "gradualDrain": -1 }] }', /^"apps\[0\]\.gradualDrain" must be a duration such as 10s, 500ms or 2m \(a number is milliseconds\)\. Received -1\./],
     // What JSON cannot hold, named truthfully (not "null", not a crash on a BigInt), and
     // fractions of a millisecond refused as numbers and strings alike: every problem at once.
     [
@@ -235,11 +235,11 @@ describe('config file errors', () => {
             `"apps[0].env.A" must be a string, a number or a boolean. Received 10n (a BigInt).`,
             `"apps[0].workers" must be a positive integer, "auto" or "max". Received 1180591620717411303424n (a BigInt).`,
             `"apps[0].maxWorkers" must be a positive integer. Received Symbol(n).`,
-            `"apps[0].shutdownTimeout" must be a duration such as '10s', '500ms' or '2m' (a number is milliseconds). Received NaN.`,
+            `"apps[0].shutdownTimeout" must be a duration such as 10s, 500ms or 2m (a number is milliseconds). Received NaN.`,
             `"apps[0].gradualDrain" must be at least 1ms, or 0 to turn it off. Received "0.4ms".`,
-            `"apps[0].readyTimeout" must be a duration such as '10s', '500ms' or '2m' (a number is milliseconds). Received Infinity.`,
+            `"apps[0].readyTimeout" must be a duration such as 10s, 500ms or 2m (a number is milliseconds). Received Infinity.`,
             `"apps[0].maxRestarts" must be a positive integer. Received a function.`,
-            `"apps[0].restartWindow" must be a duration such as '10s', '500ms' or '2m' (a number is milliseconds). Received -Infinity.`,
+            `"apps[0].restartWindow" must be a duration such as 10s, 500ms or 2m (a number is milliseconds). Received -Infinity.`,
             `"apps[0].startupWindow" must be at least 1ms, or 0 (only exits before ready are failed starts). Received 0.4.`,
             `"apps[0].watchDelay" must be a whole number of milliseconds. Received "1.5".`,
           ]
@@ -253,7 +253,7 @@ describe('config file errors', () => {
     [
       'clusterkit.config.json',
       '{ "apps": [{ "script": "server.mjs", "instances": 4, "exec_mode": "cluster", "kill_timeout": "5x", "workers": 0 }, { "script": "server.mjs", "name": "b", "readyTimeout": "1x" }] }',
-      /^4 problems:\n  - "apps\[0\]" has both "workers" and "instances", which are the same setting \("workers" here\); keep one\.\n  - "apps\[0\]\.workers" must be a positive integer, "auto" or "max"\. Received 0\.\n  - "apps\[0\]\.kill_timeout" must be a duration such as 10s, 500ms or 2m\. Received "5x"\.\n  - app "b": "apps\[1\]\.readyTimeout" must be a duration such as 10s, 500ms or 2m\. Received "1x"\.\n/,
+      /^4 problems:\n  - "apps\[0\]" has both "workers" and "instances", which are the same setting \("workers" here\); keep one\.\n  - "apps\[0\]\.workers" must be a positive integer, "auto" or "max"\. Received 0\.\n  - "apps\[0\]\.kill_timeout" must be a duration such as 10s, 500ms or 2m \(a number is milliseconds\)\. Received "5x"\.\n  - app "b": "apps\[1\]\.readyTimeout" must be a duration such as 10s, 500ms or 2m \(a number is milliseconds\)\. Received "1x"\.\n/,
     ],
     // The file's own unknown key is said with the rest (H129).
     ['clusterkit.config.json', '{ "services": [] }', /^2 problems:\n {2}- Unknown key "services"\. Known keys: apps\.\n {2}- "apps" must be a non-empty array of apps\. Received undefined\.\n/],
@@ -301,7 +301,7 @@ describe('config file errors', () => {
       `app "b1": "apps[1].cron_restart" must be a cron expression of 5 fields (minute hour day-of-month month day-of-week) or 6 (seconds first), read in the primary's local time zone, such as '0 3 * * *' (every day at 03:00); it has 2 fields: 5 or 6 are read (no year field). Received "every day".`,
       // A cwd that is not there: the files named relative to it are not looked for; the other keys are checked.
       `app "b2": "apps[2].cwd": no such directory: ${join(project, 'nowhere')}`,
-      'app "b2": "apps[2].kill_timeout" must be a duration such as 10s, 500ms or 2m. Received "soon".',
+      'app "b2": "apps[2].kill_timeout" must be a duration such as 10s, 500ms or 2m (a number is milliseconds). Received "soon".',
       'app "b/c": "apps[3]" has no "script": the file every worker runs, as in script: \'./server.js\'.',
       `app "b/c": "apps[3].name" is not a cluster name (received "b/c"): it has a "/"; ${kClusterNameRule}. Try "b-c".`,
       'app "b/c": "apps[3]" has both "dev" (a single worker) and "instances"; keep one.',

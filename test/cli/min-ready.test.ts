@@ -116,7 +116,7 @@ describe('--min-ready and minReady', () => {
     expect(minReadyOf('2s')).toBe(2_000);
     expect(minReadyOf(500)).toBe(500);
     expect(minReadyOf(0)).toBe(0);
-    expect(() => minReadyOf(-1)).toThrow(`"apps[0].minReady" must be a duration such as '10s', '500ms' or '2m' (a number is milliseconds). Received -1.`);
+    expect(() => minReadyOf(-1)).toThrow(`"apps[0].minReady" must be a duration such as 10s, 500ms or 2m (a number is milliseconds). Received -1.`);
     expect(() => minReadyOf('0.4ms')).toThrow(`"apps[0].minReady" must be at least 1ms, or 0 to turn it off. Received "0.4ms".`);
     expect(() => checkConfig({ apps: [{ script: './server.js', minReadyy: '1s' }] }, file)).toThrow('Unknown key "apps[0].minReadyy". Did you mean "minReady"?');
     expect(parseRunFlags(['x.js', '--min-ready', '0'], project).layer.minReadyMs).toBe(0);

@@ -220,7 +220,7 @@ describe("PM2's ecosystem keys", () => {
       'app "api": "apps[0].log_type" must be "json", the only log type PM2 has (leave it out for lines). Received "raw".',
       'app "api": "apps[0].max_restarts" must be a whole number, 0 or more. Received -1.',
       'app "api": "apps[0].port" must be a port number from 1 to 65535 (it becomes PORT in the environment, as under PM2). Received 0.',
-      'app "api": "apps[0].kill_timeout" must be a duration such as \'10s\', \'500ms\' or \'2m\' (a number is milliseconds). Received -5.',
+      'app "api": "apps[0].kill_timeout" must be a duration such as 10s, 500ms or 2m (a number is milliseconds). Received -5.',
     ]);
     // Below the floor: the value as written (before: `Received "1K"`, what it was turned into).
     const floor = 'must be at least 64M: a Node.js worker uses about 50 MB of memory before it runs any code, so a lower limit would replace it forever.';

@@ -463,7 +463,7 @@ function checkDuration(value: unknown, key: string, zero?: ZeroDuration): number
   if (typeof value === 'string') return parseDuration(value, `"${key}"`, 'run', zero);
   // -0 (JSON.parse('-0')) is 0; NaN, Infinity and negatives are no duration at all.
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new UsageError(`"${key}" must be a duration such as '10s', '500ms' or '2m' (a number is milliseconds). Received ${describe(value)}.`);
+    throw new UsageError(`"${key}" must be a duration such as 10s, 500ms or 2m (a number is milliseconds). Received ${describe(value)}.`);
   }
   return checkDurationMs(value === 0 ? 0 : value, Number.isInteger(value), value, `"${key}"`, 'run', zero);
 }

@@ -18,7 +18,7 @@
  * User messages never come here: the receiving side tests `isSystemType(type)` first, so their
  * path costs nothing more (node:cluster routes its `NODE_` messages the same way, first).
  */
-import { ProtocolError, type ProtocolProblem } from '../errors.js';
+import { ProtocolError, type NoHandlerError, type ProtocolProblem } from '../errors.js';
 import { kNoReply } from './inbound.js';
 import { handlerNotFound } from './route.js';
 
@@ -94,13 +94,26 @@ export class SystemRouter<Peer> {
    * Routes one system message from `peer`; returns the reply of a request, or `kNoReply` when
    * the message was dropped.
    */
+  /** The routing miss answered to a request of a system type this side does not know, by type (at most 64 kept). */
+  readonly #unknownMisses = new Map<string, NoHandlerError>();
+
+  #unknownMiss(type: string): NoHandlerError {
+    let miss = this.#unknownMisses.get(type);
+    if (miss === undefined) {
+      miss = handlerNotFound(type, this.#options.receiver);
+      if (this.#unknownMisses.size >= 64) this.#unknownMisses.clear();
+      this.#unknownMisses.set(type, miss);
+    }
+    return miss;
+  }
+
   route(peer: Peer, type: string, payload: unknown, isRequest: boolean): unknown {
     const message = this.#messages.get(type);
     if (!message) {
       if (this.#options.outboundTypes?.has(type)) return this.reportDropped(peer, 'wrong-direction', type);
       this.reportDropped(peer, 'unknown-type', type);
-      if (isRequest) throw handlerNotFound(type, this.#options.receiver);
-      return kNoReply;
+      // Returned, one per type: a flood of forged system types cost a new error and a throw each (hostile t64).
+      return isRequest ? this.#unknownMiss(type) : kNoReply;
     }
     if ((message.kind === 'request') !== isRequest) return this.reportDropped(peer, 'wrong-kind', type);
     if (!message.check(payload)) return this.reportDropped(peer, 'bad-payload', type);

@@ -10,6 +10,7 @@
 import { closest, distance } from '../cli/suggest.js';
 import { InvalidStateError, NoHandlerError } from '../errors.js';
 import { checkUserType } from './envelope.js';
+import { stackless } from '../stackless.js';
 
 /** Prefix of handler method names. */
 export const kHandlerPrefix = '_onMessage_';
@@ -45,14 +46,7 @@ export function handlerNotFound(type: string, receiver: string, target?: object)
   const nearMiss = target === undefined ? undefined : nearMissHandlerType(target, type);
   // No stack: it would only show clusterkit's routing, and capturing it made a worker's flood of
   // messages of a type nobody handles cost the primary 20 s for 300,000 (hostile t64).
-  const stackTraceLimit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  let error: NoHandlerError;
-  try {
-    error = new NoHandlerError(type, receiver, nearMiss);
-  } finally {
-    Error.stackTraceLimit = stackTraceLimit;
-  }
+  const error = stackless(() => new NoHandlerError(type, receiver, nearMiss));
   routingMisses.add(error);
   return error;
 }

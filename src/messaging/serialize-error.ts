@@ -104,7 +104,9 @@ function serializeErrorObject(error: Error, isCause: boolean): SerializedError {
   const code = readProperty(error, 'code');
   if (typeof code === 'string' || typeof code === 'number') serialized.code = cutText(String(code), kMaxErrorNameChars);
   const stack = readProperty(error, 'stack');
-  if (typeof stack === 'string') serialized.stack = cutStack(stack);
+  // One with no frames (`Name: message`, a stackless refusal) is its name and message again: not
+  // sent twice (the receiver writes the same when none came).
+  if (typeof stack === 'string' && !(typeof message === 'string' && stack === (message === '' ? serialized.name : `${serialized.name}: ${message}`))) serialized.stack = cutStack(stack);
   // A RemoteError passed on carries its remote fields; as a cause, its own fields as any cause's.
   const data = isCause ? collectData(error, kMaxCauseFieldBytes) : error instanceof RemoteError ? remoteData(error) : collectData(error, kMaxDataFieldBytes);
   if (data) serialized.data = data;

@@ -15,6 +15,7 @@
  * primary's `send()`, which counts its own slots apart (endpoint.ts). A relay whose time runs out
  * in that queue fails with a MessageTimeoutError that says it was never sent, and behind how many.
  */
+import { stackless } from '../../stackless.js';
 import { setMaxListeners } from 'node:events';
 import {
   MessageTimeoutError,
@@ -121,10 +122,14 @@ function forward(pool: PrimaryContext['pool'], share: number, { target, type, pa
   const destination = typeof target === 'number' ? pool.record(target) : pool.recordByName(target);
   if (!destination || !isReachable(destination)) {
     const which = typeof target === 'number' ? `with id ${target}` : `named "${target}"`;
-    throw new NoWorkerAvailableError(
-      // Said to the sending worker, which cannot reach primary.workers (H426).
-      `No live worker ${which} can receive "${type}" from worker ${sender.id}. It may have exited or be stopping, or no worker has that ${typeof target === 'number' ? 'id' : 'name'}: ` +
-        "names are given by the primary's fork({ name }) and ids are each worker's worker.id; a worker that needs the live ones can ask the primary with send() to a handler of the primary's.",
+    // A refusal answered to the sender: no frames of ours (a flood of them, hostile t64).
+    throw stackless(
+      () =>
+        new NoWorkerAvailableError(
+          // Said to the sending worker, which cannot reach primary.workers (H426).
+          `No live worker ${which} can receive "${type}" from worker ${sender.id}. It may have exited or be stopping, or no worker has that ${typeof target === 'number' ? 'id' : 'name'}: ` +
+            "names are given by the primary's fork({ name }) and ids are each worker's worker.id; a worker that needs the live ones can ask the primary with send() to a handler of the primary's.",
+        ),
     );
   }
   const from: RelaySender = { workerId: sender.id, name: sender.slot.spec.name };
@@ -135,7 +140,7 @@ function forward(pool: PrimaryContext['pool'], share: number, { target, type, pa
   const waited = timeoutMs === null || calledAt === undefined ? 0 : Math.min(Math.max(0, Date.now() - calledAt), timeoutMs);
   // Never forwarded: said so, not as the target's slow handler (code review of H472).
   // Nor one with too little of its time left to be answered (tester t51): it would run after its caller gave up.
-  if (timeoutMs !== null && isTooLateToSend(timeoutMs - waited, timeoutMs)) throw new MessageTimeoutError(type, timeoutMs, destination.describe(), 0);
+  if (timeoutMs !== null && isTooLateToSend(timeoutMs - waited, timeoutMs)) throw stackless(() => new MessageTimeoutError(type, timeoutMs, destination.describe(), 0));
   const waitMs = forwardTimeout(timeoutMs === null ? Number.POSITIVE_INFINITY : timeoutMs - waited);
   const started = performance.now();
   const signal = senderGone(sender);

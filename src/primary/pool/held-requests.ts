@@ -26,6 +26,7 @@
  * after it exits): it has a bound of its own, `kMaxHeldSyncs`, and is never refused because the
  * worker's relays filled `maxPendingPerWorker` (H265: refused, it was blamed as a protocol breach).
  */
+import { stackless } from '../../stackless.js';
 import { BackpressureError, type ProtocolProblem } from '../../errors.js';
 import { kNoReply } from '../../messaging/inbound.js';
 import { kRelayRequest, kSyncRequest } from '../../messaging/system-types.js';
@@ -70,7 +71,8 @@ export class HeldRequests {
     const counts = this.#counts.get(record);
     if (limit !== undefined && (counts?.get(type) ?? 0) >= limit) {
       this.#report(record, 'too-many-requests', type);
-      throw new BackpressureError(record.describe(), limit, undefined, 'maxPendingPerWorker', type);
+      // A refusal answered to the worker: no frames of ours (a flood of forged relays, hostile t64).
+      throw stackless(() => new BackpressureError(record.describe(), limit, undefined, 'maxPendingPerWorker', type));
     }
     const result = route(record, type, payload, isRequest);
     // System handlers return native promises: anything else was answered at once and holds nothing.

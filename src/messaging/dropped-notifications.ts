@@ -40,6 +40,15 @@ export class DroppedNotifications {
     this.#tell(type, nearMiss, 1, this.#windowMs);
   }
 
+  /** Tells the drops counted and not told yet, now: the peer is gone, and the window's end would come too late (retest t64: lost at a shutdown). */
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const told = this.#types;
+    this.#types = new Map();
+    for (const [type, { nearMiss, unsaid }] of told) if (unsaid > 0) this.#tell(type, nearMiss, unsaid, this.#windowMs);
+  }
+
   #endWindow(): void {
     this.#timer = undefined;
     const told = this.#types;

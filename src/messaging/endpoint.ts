@@ -261,6 +261,10 @@ export class Endpoint {
   notify(type: string, payload: unknown): void {
     if (this.#closedBy) throw this.#closedBy(type);
     if (!this.#channel.isConnected) throw this.#options.channelClosedError(type);
+    // Refused as a request of its type is (a worker that stops takes no new message): before, it
+    // went, and the stopping worker dropped it with a warning that its handler threw (retest t64).
+    const refusal = this.#options.refuse?.(type);
+    if (refusal) throw refusal;
     const bytes = checkPayload(payload, this.#options.serialization, this.#options.maxMessageBytes, type);
     if (!this.#admission.hasQueueRoom(bytes)) throw this.#admission.error();
     this.stats.messagesOut++;
@@ -340,6 +344,7 @@ export class Endpoint {
   close(errorFor: (type: string, queuedBehind?: number, isAfterClose?: boolean) => Error): void {
     if (this.#closedBy) return;
     this.#closedBy = (type) => errorFor(type, undefined, true);
+    this.#inbound.flushDropped();
     const ahead = this.#pending.ownInFlight;
     this.#admission.admitAll();
     this.#pending.rejectAll((request) => (request.isWaiting ? errorFor(request.type, request.isSeparate ? 0 : ahead) : errorFor(request.type)));

@@ -88,6 +88,11 @@ export class Inbound {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
+  /** Tells the dropped notifications not told yet (the endpoint closes). */
+  flushDropped(): void {
+    this.#dropped?.flush();
+  }
+
   /** The user requests whose handlers still run: how many, and their types (each once). */
   running(): { count: number; types: string[] } {
     const types: string[] = [];
@@ -148,6 +153,8 @@ export class Inbound {
   }
 
   #reportHandlerError(type: string, error: unknown): void {
+    // Refused as this side stops (the worker takes no new message): no handler ran, none threw (retest t64).
+    if (isShutdownRefusal(error)) return;
     if (isHandlerNotFound(error)) {
       // Not consumed. A handler near its type makes it most likely a misspelling: told (hostile t64).
       const { nearMiss } = error;

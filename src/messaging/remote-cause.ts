@@ -15,6 +15,8 @@ import { cutText, kMaxErrorNameChars, kMaxErrorTextChars } from './error-text.js
 export const kMaxCauseDepth = 8;
 /** Most fields of one cause set on its revived Error. */
 const kMaxCauseFields = 32;
+/** Longest field of a cause, in characters (a string) or characters of JSON: serialize-error.ts's `kMaxCauseFieldBytes`. */
+const kMaxCauseFieldChars = 1024;
 /** Fields never set from the wire: the Error's own, and keys that could alter prototypes. */
 const kReservedKeys = new Set(['name', 'message', 'stack', 'code', 'cause', '__proto__', 'constructor', 'prototype']);
 
@@ -90,7 +92,11 @@ function reviveError(wire: WireError, cause: unknown): Error {
       for (const key of Object.keys(data)) {
         if (count >= kMaxCauseFields) break;
         if (kReservedKeys.has(key) || key in error) continue;
-        fields(key, reviveValue(data[key]));
+        // Bounded as a clusterkit sender bounds a cause's field (1 KiB of JSON, serialize-error.ts): a forged one was kept up to 64 KiB (retest t64).
+        const value = data[key];
+        const kept = typeof value === 'string' ? cutText(value, kMaxCauseFieldChars) : fitsJson(value, kMaxCauseFieldChars) ? value : undefined;
+        if (kept === undefined) continue;
+        fields(key, kept);
         count++;
       }
     } catch {
@@ -155,11 +161,11 @@ function boundData(data: unknown, withNested: boolean): WireRecord | undefined {
   return bounded;
 }
 
-function fitsJson(value: unknown): boolean {
+function fitsJson(value: unknown, maxChars = kMaxDataFieldBytes): boolean {
   if (value === null || typeof value === 'boolean' || typeof value === 'number') return true;
   try {
     const json = JSON.stringify(value);
-    return json !== undefined && json.length <= kMaxDataFieldBytes;
+    return json !== undefined && json.length <= maxChars;
   } catch {
     return false;
   }

@@ -57,28 +57,45 @@ export function handlerNotFound(type: string, receiver: string, target?: object)
  * message of its type: a worker's flood of a type nobody handles cost the primary an error, a
  * throw and a prototype walk each (hostile t64: 20 s for 300,000 in one frame).
  */
-const misses = new WeakMap<object, Map<string, NoHandlerError>>();
+const misses = new WeakMap<object, { readonly byType: Map<string, NoHandlerError>; windowStart: number; made: number }>();
 /** Types remembered per receiver: a peer sending ever new types cannot grow the map. */
 const kMaxRememberedMisses = 256;
+/**
+ * Misses with a near miss looked for, per receiver and window: a peer cycling through ever new
+ * types (retest t64: 300 or more, past what is remembered) made each message walk the
+ * prototypes again, 5 s for 400,000. Past it, a miss has no near miss until the window ends.
+ */
+const kNearMissesPerWindow = 256;
+const kNearMissWindowMs = 10_000;
 
 /** The routing miss of `type` at `target`, with its near miss (a handler added later is found before this is asked for). */
 function routingMiss(target: object, type: string): NoHandlerError {
-  let byType = misses.get(target);
-  if (byType === undefined) {
-    byType = new Map();
-    misses.set(target, byType);
+  let known = misses.get(target);
+  if (known === undefined) {
+    known = { byType: new Map(), windowStart: 0, made: 0 };
+    misses.set(target, known);
   }
-  let miss = byType.get(type);
-  if (miss === undefined) {
-    miss = handlerNotFound(type, 'the receiver', target);
-    if (byType.size >= kMaxRememberedMisses) byType.clear();
-    byType.set(type, miss);
+  const miss = known.byType.get(type);
+  if (miss !== undefined) return miss;
+  const now = Date.now();
+  if (now - known.windowStart >= kNearMissWindowMs) {
+    known.windowStart = now;
+    known.made = 0;
   }
-  return miss;
+  if (known.made >= kNearMissesPerWindow) return kPlainMiss;
+  known.made++;
+  const made = handlerNotFound(type, 'the receiver', target);
+  if (known.byType.size >= kMaxRememberedMisses) known.byType.clear();
+  known.byType.set(type, made);
+  return made;
 }
 
-/** A notification with no handler that a message listener heard: it may have consumed it, so no near miss is looked for. */
-const kListenedMiss = handlerNotFound('', 'the receiver');
+/**
+ * A miss with no near miss: a notification a message listener heard (it may have consumed it),
+ * or one past the window's near-miss lookups. Its type is not read: a reply carries only its
+ * fault and near miss, and a drop is told by the type it came with.
+ */
+const kPlainMiss = handlerNotFound('', 'the receiver');
 
 /** Handler methods looked at for a near miss: a class has a handful; a Proxy may claim any number. */
 const kMaxHandlerNames = 1_000;
@@ -178,5 +195,5 @@ export function routeUserMessage(
   if (response) return response.value;
   // A notification nobody handles is not an error (a broadcast only some workers handle), and a
   // listener may have consumed it: no lookup.
-  return isRequest ? routingMiss(target, type) : kListenedMiss;
+  return isRequest ? routingMiss(target, type) : kPlainMiss;
 }

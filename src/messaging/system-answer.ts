@@ -46,3 +46,10 @@ export function namedForCaller(error: unknown, messageType: string, depth = 0): 
   if (cause !== error.cause) Object.defineProperty(error, 'cause', { value: cause, writable: true, configurable: true, enumerable: false });
   return error;
 }
+
+/** How a message names a request of `type`: `"ping"` for a user's; `the sendTo()`, `the store call` for clusterkit's own that stand for one (retest t64: `before "$store" was sent`). */
+export function requestWords(type: string): string {
+  if (type === kRelayRequest) return 'the sendTo()';
+  if (type === kStoreRequest) return 'the store call';
+  return isSystemType(type) ? `clusterkit's own "${type}" request` : `"${type}"`;
+}

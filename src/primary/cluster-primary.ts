@@ -218,7 +218,8 @@ export class ClusterPrimary<
   /**
    * Sends a message to one worker without waiting for a reply.
    * @throws NotSerializableError, WorkerExitedError, NoWorkerAvailableError at once;
-   *   ShutdownInProgressError after `shutdown()`.
+   *   ShutdownInProgressError after `shutdown()`, or to a worker that is stopping (a shutdown, a
+   *   scale-down, a reload's old worker): it takes no new message, as `send()` is refused.
    * @throws InvalidArgumentError at once for an argument after the payload: a notification
    *   takes no options (no timeout, no signal: `send()` has them).
    */
@@ -229,12 +230,14 @@ export class ClusterPrimary<
 
   /**
    * Sends a request to every ready worker; resolves with one settled result per worker (none
-   * ready: `[]`). Rejects with ShutdownInProgressError after `shutdown()`.
+   * ready: `[]`). Rejects with ShutdownInProgressError once `shutdown()` has begun.
    */
   broadcast<K extends MessageType<ToWorker>>(type: K, ...args: SendArgs<ToWorker, K>): Promise<Array<BroadcastResult<WorkerHandle, ReplyOf<ToWorker, K>>>> {
     const [payload, options] = args as unknown as [unknown, SendOptions | undefined];
-    // Not `[]`, a broadcast that "succeeded" to no worker (newcomer t64): refused as send() is.
-    if (this.#context.lifecycle.state === 'stopped') return Promise.reject(new ShutdownInProgressError(`The primary has shut down; "${String(type)}" was not broadcast, and nothing can be sent to its workers.`));
+    // Not `[]`, a broadcast that "succeeded" to no worker (newcomer t64, retest t64 during the shutdown): refused as send() is.
+    const state = this.#context.lifecycle.state;
+    if (state === 'stopped') return Promise.reject(new ShutdownInProgressError(`The primary has shut down; "${String(type)}" was not broadcast, and nothing can be sent to its workers.`));
+    if (state === 'stopping') return Promise.reject(new ShutdownInProgressError(`The primary is shutting down; "${String(type)}" was not broadcast: its workers are stopping and take no new messages.`));
     return broadcast(this.#context, type, payload, options) as Promise<Array<BroadcastResult<WorkerHandle, ReplyOf<ToWorker, K>>>>;
   }
 

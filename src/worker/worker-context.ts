@@ -8,6 +8,7 @@ import { ChannelCorruptError, NoHandlerError, PrimaryDisconnectedError } from '.
 import { Endpoint } from '../messaging/endpoint.js';
 import { isSystemType } from '../messaging/envelope.js';
 import { SystemRouter } from '../messaging/system-router.js';
+import { requestWords } from '../messaging/system-answer.js';
 import { kRelayRequest, kWorkerToPrimaryTypes } from '../messaging/system-types.js';
 import type { SafeEmitter } from '../safe-emit.js';
 import type { AnyMessageMap } from '../types.js';
@@ -74,7 +75,7 @@ export function createWorkerContext(options: NormalizedWorkerOptions, events: Sa
     // A relayed sendTo() is work its sender waits for, as a send() is: a stop waits for it (H264).
     workTypeOf: (type, payload) => system.workTypeOf(type, payload),
     // Never written: said so, as WorkerExitedError says it (newcomer t64: "before it replied" read as sent).
-    channelClosedError: (type) => new PrimaryDisconnectedError(`before "${type}" was sent: it was not sent and did not run`),
+    channelClosedError: (type) => new PrimaryDisconnectedError(`before ${requestWords(type)} was sent: it was not sent and did not run`),
     onError: reportError,
     onHandlerError: (error, type) => events.reportHandlerError(error, `the handler of notification "${type}" from the primary threw`),
     onDroppedNotification: (type, nearMiss, count, windowMs) => events.reportWarning(new NoHandlerError(type, `worker ${cluster.worker?.id ?? '?'} (pid ${process.pid})`, nearMiss, { count, sender: 'the primary', windowMs })),

@@ -6,6 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { InvalidArgumentError, ShutdownInProgressError, WorkerExitedError } from '../../src/index.js';
 import { testPrimary } from '../helpers/primary.js';
+import { until } from '../helpers/wait.js';
 
 describe('refused late or wrong calls', () => {
   it('[H74] primary.store writes after shutdown() throw ShutdownInProgressError, as fork() and scale() do; reads still work', async () => {
@@ -61,5 +62,19 @@ describe('refused late or wrong calls', () => {
     await expect(primary.send(worker!.id, 'echo', 1)).rejects.toThrow(new ShutdownInProgressError('The primary has shut down; "echo" was not sent, and nothing can be sent to its workers.'));
     expect(() => primary.notify(worker!.id, 'echo', 1)).toThrow(ShutdownInProgressError);
     await expect(primary.broadcast('echo', 1)).rejects.toThrow(new ShutdownInProgressError('The primary has shut down; "echo" was not broadcast, and nothing can be sent to its workers.'));
+  });
+
+  it('[H647] during shutdown() a notify to a stopping worker and a broadcast are refused, as a send is', async () => {
+    const primary = testPrimary({ workerCount: 1 });
+    const [worker] = await primary.start();
+    // A handler of 3 s keeps the worker stopping while the test looks.
+    const held = primary.send(worker!, 'slow', { ms: 3_000 }, { timeoutMs: 60_000 }).catch((error: unknown) => error);
+    const stopped = primary.shutdown({ timeoutMs: 30_000 });
+    await until(() => worker!.state === 'stopping', 30_000, 'the worker stopping');
+    // Before (retest t64): the notification went, and the stopping worker said its handler threw; the broadcast resolved [].
+    expect(() => primary.notify(worker!.id, 'echo', 1)).toThrow(ShutdownInProgressError);
+    await expect(primary.broadcast('echo', 1)).rejects.toThrow('The primary is shutting down; "echo" was not broadcast: its workers are stopping and take no new messages.');
+    await stopped;
+    await expect(held).resolves.toBe('done');
   });
 });

@@ -40,7 +40,9 @@ describe('a channel closed by code in the primary', () => {
     const exit = onceEvent(primary, 'workerExit');
     worker!.clusterWorker.process.disconnect();
     await exit;
-    await until(() => output.text().includes('send at shutdown:'), 20_000, "the worker's send error");
+    await until(() => output.text().includes('send at shutdown:') && output.text().includes('store at shutdown:'), 20_000, "the worker's send and store errors");
+    // Retest t64: `before "$store" was sent`, clusterkit's own type.
+    expect(output.text()).toContain('store at shutdown: PrimaryDisconnectedError: The IPC channel to the primary is closed before the store call was sent: it was not sent and did not run.');
     // Before (newcomer t64): `... is closed before it replied to "echo"`, which reads as sent.
     expect(output.text()).toContain('send at shutdown: PrimaryDisconnectedError: The IPC channel to the primary is closed before "echo" was sent: it was not sent and did not run.');
   });

@@ -43,6 +43,20 @@ describe('[H638] DroppedNotifications', () => {
     expect(told[3]).toEqual({ type: 'tik', nearMiss: 'tick', count: 2 });
   });
 
+  it('[H638] tells what it counted at once when flushed (the peer gone), not at a window\'s end that may never come', () => {
+    const { dropped, told } = reporter(60_000);
+    dropped.drop('tik', 'tick');
+    dropped.drop('tik', 'tick');
+    dropped.drop('tik', 'tick');
+    dropped.flush();
+    expect(told).toEqual([
+      { type: 'tik', nearMiss: 'tick', count: 1 },
+      { type: 'tik', nearMiss: 'tick', count: 2 },
+    ]);
+    dropped.flush();
+    expect(told).toHaveLength(2);
+  });
+
   it('[H638] follows at most 32 types a window: a sender inventing types cannot grow it', () => {
     const { dropped, told } = reporter(60_000);
     for (let i = 0; i < 100; i++) dropped.drop(`tick${i}`, 'tick');
@@ -69,5 +83,27 @@ describe('[H638] routeUserMessage without a handler', () => {
     expect(walks).toBe(1);
     // No stack: it would show clusterkit's routing only, and cost its capture per miss.
     expect((first as Error).stack).toBe(`NoHandlerError: ${(first as Error).message}`);
+  });
+
+  it('[H638] looks for near misses of at most 256 new types a window: a peer cycling through ever new types walks the prototypes no more', () => {
+    let walks = 0;
+    const receiver = new Proxy(
+      new (class {
+        _onMessage_tick() {}
+      })(),
+      {
+        ownKeys(target) {
+          walks++;
+          return Reflect.ownKeys(target);
+        },
+      },
+    );
+    // Retest t64: 300 or more types cycling, past what is remembered, cost a walk each: 5 s for 400,000.
+    for (let round = 0; round < 3; round++) for (let i = 0; i < 1_000; i++) expect(isHandlerNotFound(routeUserMessage(receiver, undefined, `t${i}`, i, true, undefined))).toBe(true);
+    expect(walks).toBe(256);
+    // Past the window's lookups, a miss still answers, without a near miss.
+    const plain = routeUserMessage(receiver, undefined, 'tik', 1, false, undefined) as { nearMiss?: string };
+    expect(isHandlerNotFound(plain)).toBe(true);
+    expect(plain.nearMiss).toBeUndefined();
   });
 });

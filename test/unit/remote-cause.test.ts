@@ -7,7 +7,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { RemoteError, type SerializedCause, type SerializedError } from '../../src/errors.js';
 import { fitErrorReply } from '../../src/messaging/inbound.js';
-import { kMaxCauseDepth, reviveRemoteCause } from '../../src/messaging/remote-cause.js';
+import { boundReceivedError, kMaxCauseDepth, reviveRemoteCause } from '../../src/messaging/remote-cause.js';
 import { reviveClusterKitError } from '../../src/messaging/revive-error.js';
 import { serializeError } from '../../src/messaging/serialize-error.js';
 import { causeThrown } from '../fixtures/cause-thrown.js';
@@ -222,5 +222,32 @@ describe('[H352] an error reply with causes under a small maxMessageBytes', () =
     expect(bare.cause).toBeUndefined();
     expect(bare.message).toMatch(/… \(60000 characters, cut to 1000\)$/);
     expect(fitErrorReply(full, 'json', 16 * 1024 * 1024)).toBe(full);
+  });
+});
+
+describe('[H639] what a peer sends is bounded as a clusterkit sender bounds it', () => {
+  it('[H639] a forged error reply: its fields and its cause\'s, cut or left out', () => {
+    const forged: SerializedError = {
+      name: 'N'.repeat(1_000),
+      message: 'm'.repeat(100_000),
+      code: 'C'.repeat(1_000),
+      stack: 's'.repeat(100_000),
+      data: { big: 'y'.repeat(100_000), obj: { a: 'z'.repeat(70_000) }, small: 7 },
+      cause: { name: 'Error', message: 'root', data: { long: 'w'.repeat(50_000), object: { a: 'v'.repeat(5_000) }, port: 5432 } },
+    };
+    const bounded = boundReceivedError(forged);
+    expect(bounded.name.length).toBeLessThanOrEqual(256);
+    expect(bounded.code!.length).toBeLessThanOrEqual(256);
+    expect(bounded.message.length).toBeLessThanOrEqual(65_536);
+    expect(bounded.stack!.length).toBeLessThanOrEqual(65_536);
+    expect((bounded.data!.big as string).length).toBeLessThanOrEqual(65_536);
+    expect(bounded.data).not.toHaveProperty('obj');
+    expect(bounded.data!.small).toBe(7);
+    // Retest t64: a forged cause's fields were kept up to 64 KiB, where a sender keeps 1 KiB.
+    const cause = new RemoteError('t', 'worker 1', bounded).cause as Revived & { long?: string; object?: unknown };
+    expect(cause.message).toBe('root');
+    expect(cause.long!.length).toBeLessThanOrEqual(1_024);
+    expect(cause).not.toHaveProperty('object');
+    expect(cause.port).toBe(5432);
   });
 });

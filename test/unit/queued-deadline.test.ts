@@ -47,14 +47,21 @@ describe('requests waiting for admission', () => {
       { maxPending: 10 },
     );
     const timeoutMs = 4_000;
-    const first = Array.from({ length: 10 }, (_, index) => client.request('t', `first ${index}`, timeoutMs).catch((error: unknown) => error));
-    // 30 ms later, past the first ten's timeout group (10 ms): these wait, with deadlines 30 ms
-    // after theirs, so their turn comes, when the first ten time out, with about 20 ms of 4 s left.
-    const busyUntil = Date.now() + 30;
-    while (Date.now() < busyUntil) {
-      // a later call, as in a loop that sends more than the limit
+    // 30 ms later by the clock, past the first ten's timeout group (10 ms): these wait, with
+    // deadlines 30 ms after theirs, so their turn comes, when the first ten time out, with about
+    // 20 ms of 4 s left. The clock is held at each: a busy loop of 30 ms preempted for half a
+    // second on a loaded machine gave the queued ones 500 ms left, and they were sent (under-load run).
+    const now = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(now);
+    let first: Promise<unknown>[];
+    let queued: Promise<unknown>[];
+    try {
+      first = Array.from({ length: 10 }, (_, index) => client.request('t', `first ${index}`, timeoutMs).catch((error: unknown) => error));
+      clock.mockReturnValue(now + 30);
+      queued = Array.from({ length: 10 }, (_, index) => client.request('t', `queued ${index}`, timeoutMs).catch((error: unknown) => error));
+    } finally {
+      clock.mockRestore();
     }
-    const queued = Array.from({ length: 10 }, (_, index) => client.request('t', `queued ${index}`, timeoutMs).catch((error: unknown) => error));
     for (const error of await Promise.all(first)) expect(error).toMatchObject({ queuedBehind: undefined });
     for (const error of await Promise.all(queued)) {
       // Before, each was written with ms to go, then timed out as "did not reply": its peer ran it after its caller gave up (tester t51).

@@ -271,6 +271,13 @@ async function listenServiceHealth(primary: ClusterPrimary, spec: ServicePrimary
     service.control?.close();
     // The CLI names the flag itself: the Node error is the part to read.
     const reason = toError(readableListenError(error instanceof ListenError ? error.cause : error)).message;
+    // A host that does not resolve, or is none of this machine's, names the host's option, not the port's (hostile t64: "Choose another port").
+    const errno = error instanceof ListenError ? error.errno : undefined;
+    const hostFlag = flag.startsWith('--') ? '--health-host' : 'the "health.host" option';
+    if (options.host !== undefined && (errno === 'ENOTFOUND' || errno === 'EAI_AGAIN' || errno === 'EADDRNOTAVAIL')) {
+      const hint = errno === 'EADDRNOTAVAIL' ? `Give one of this machine's addresses for ${hostFlag}, or leave it out to listen on all of them.` : `Give an address, or a name this machine can resolve, for ${hostFlag}.`;
+      throw new ServiceStartError(spec.name, `its health endpoint (host ${JSON.stringify(options.host)}, ${hostFlag}) could not listen: ${reason}`, { cause: error, hint, beforeWorkers: true });
+    }
     throw new ServiceStartError(spec.name, `its health endpoint (port ${options.port}, ${flag}) could not listen: ${reason}`, { cause: error, hint: `Choose another port for ${flag}.`, beforeWorkers: true });
   }
 }

@@ -34,6 +34,16 @@ describe('clusterkit run --health-port', () => {
     await expect(run.exited()).resolves.toBe(0);
   });
 
+  it('[H648] fails the start before any worker runs when the host is none of this machine\'s, naming the host\'s flag', async () => {
+    // Hostile t64: `... (port 23020, the "health.port" option) ... Hint: Choose another port`, for a host that was wrong.
+    const run = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'badhost', '--health-port', '29999', '--health-host', '192.0.2.1'], { runtime: runtimeDir() });
+    await expect(run.exited()).resolves.toBe(1);
+    expect(run.output()).toMatch(/its health endpoint \(host "192\.0\.2\.1", --health-host\) could not listen: .*EADDRNOTAVAIL/);
+    expect(run.output()).toContain("Give one of this machine's addresses for --health-host, or leave it out to listen on all of them.");
+    expect(run.output()).not.toContain('Choose another port');
+    expect(run.output()).not.toMatch(/\[badhost:\d/);
+  });
+
   it('fails the start before any worker runs when the port is taken, naming the flag', async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));

@@ -71,4 +71,11 @@ describe('dashboard request guard', () => {
     }
     expect(new RequestGuard({ token: undefined, hostNames: [] }).checkControl({ ...base, method: 'POST', authorization: 'Bearer secret' })).toMatchObject({ ok: false, status: 403 });
   });
+
+  it('[H649] takes the scheme in any case (RFC 9110), and says a wrong token is wrong, not missing', () => {
+    // Hostile t64: `bearer <token>` was refused with "needs the token", as if none was sent.
+    for (const authorization of ['bearer secret', 'BEARER secret', 'Bearer  secret']) expect(guard.checkControl({ ...base, method: 'POST', authorization })).toEqual({ ok: true });
+    expect(guard.checkControl({ ...base, method: 'POST', authorization: 'bearer nope' })).toMatchObject({ ok: false, status: 403, message: expect.stringContaining('is not the one in the dashboard URL') });
+    expect(guard.checkControl({ ...base, method: 'POST', authorization: 'Basic secret' })).toMatchObject({ ok: false, status: 403, message: expect.stringContaining('needs the token') });
+  });
 });

@@ -86,10 +86,10 @@ export class RequestGuard {
   checkControl(request: GuardRequest): GuardVerdict {
     if (this.#token === undefined) return refuse(403, 'The dashboard is read-only; start it with --allow-control to reload and scale from the page.');
     if (request.method !== 'POST') return refuse(405, 'Control endpoints take POST requests.');
-    const given = /^Bearer (\S+)$/.exec(request.authorization ?? '')?.[1];
-    if (given === undefined || !sameSecret(Buffer.from(given), this.#token)) {
-      return refuse(403, 'A control request needs the token from the dashboard URL (Authorization: Bearer <token>).');
-    }
+    // The scheme is case-insensitive (RFC 9110 section 11.1): a client that sends `bearer` was refused as if it sent no token (hostile t64).
+    const given = /^Bearer +(\S+)$/i.exec(request.authorization ?? '')?.[1];
+    if (given === undefined) return refuse(403, 'A control request needs the token from the dashboard URL (Authorization: Bearer <token>).');
+    if (!sameSecret(Buffer.from(given), this.#token)) return refuse(403, 'The token of this control request is not the one in the dashboard URL (Authorization: Bearer <token>).');
     return { ok: true };
   }
 }

@@ -54,7 +54,7 @@ describe('refused late or wrong calls', () => {
     expect(() => primary.notify(worker!, 'echo', 1)).toThrow('The primary has shut down; "echo" was not sent, and nothing can be sent to its workers.');
   });
 
-  it('[H642] after shutdown() a send by id and a broadcast are refused as a send by handle is', async () => {
+  it('[H642] after shutdown() a send by id and a broadcast are refused as a send by handle is, and roundRobin() says why none is ready', async () => {
     const primary = testPrimary({ workerCount: 1 });
     const [worker] = await primary.start();
     await primary.shutdown();
@@ -62,6 +62,8 @@ describe('refused late or wrong calls', () => {
     await expect(primary.send(worker!.id, 'echo', 1)).rejects.toThrow(new ShutdownInProgressError('The primary has shut down; "echo" was not sent, and nothing can be sent to its workers.'));
     expect(() => primary.notify(worker!.id, 'echo', 1)).toThrow(ShutdownInProgressError);
     await expect(primary.broadcast('echo', 1)).rejects.toThrow(new ShutdownInProgressError('The primary has shut down; "echo" was not broadcast, and nothing can be sent to its workers.'));
+    // Retest t64: "Wait for "workerReady", or check that start() succeeded", after a shutdown.
+    expect(() => primary.roundRobin()).toThrow('No ready worker to pick: the primary is shutting down (or has shut down), and its workers take no new work.');
   });
 
   it('[H647] during shutdown() a notify to a stopping worker and a broadcast are refused, as a send is', async () => {

@@ -45,6 +45,8 @@ export function pickWorker(pool: WorkerPool, options: { tag?: string; role?: str
   const now = Date.now();
   const record = pool.rotation.pick(tag, options.role, (candidate) => pool.isSilent(candidate, now));
   if (record) return record;
+  // Not "check that start() succeeded" (retest t64): the shutdown is why.
+  if (pool.isClosed) throw new NoWorkerAvailableError(`No ready worker to pick${options.role === undefined ? '' : ` with role '${options.role}'`}: the primary is shutting down (or has shut down), and its workers take no new work.`);
   if (options.role === undefined) {
     throw new NoWorkerAvailableError(`No ready worker to pick (${pool.size} live worker(s)). Wait for "workerReady", or check that start() succeeded.`);
   }

@@ -226,6 +226,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
         dropped: () => watching?.dropped() ?? [],
         leftOut: () => watching?.leftOut() ?? [],
         looping: () => watching?.looping() ?? [],
+        largeDirectories: () => watching?.largeDirectories() ?? [],
       },
       // The env in force: a `reload --update-env` changes it (H336).
       get envNames() {

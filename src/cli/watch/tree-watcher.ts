@@ -30,9 +30,16 @@ import { lstatSync, realpathSync, statSync, unwatchFile, watchFile, type Stats }
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import { toError } from '../../to-error.js';
+import { kWatchIntake, processOwnWork } from '../../primary/lifecycle/own-work.js';
+import { WatchBudget, type LeftOut } from './watch-budget.js';
 
 /** How often a root is polled for being removed, replaced or back (ms). */
 export const kRootPollMs = 500;
+
+/** Paths chokidar looks at less than this far apart (ms) are one run of its work. */
+const kIntakeGapMs = 100;
+/** A run of this many paths is a storm (a checkout, a build, data written), not a save. */
+const kIntakeStormPaths = 500;
 
 export interface TreeWatcherEvents {
   /** A file or directory changed (chokidar's `all` event). */
@@ -48,6 +55,18 @@ export interface TreeWatcherEvents {
   replaced(roots: readonly string[]): void;
   /** chokidar's errors, and a re-arm that failed. */
   error(error: Error): void;
+  /**
+   * Directories left out of the watch for holding too many entries, or where new entries were
+   * not watched, the watch being full (H650, `WatchBudget`).
+   */
+  limited?(leftOut: LeftOut): void;
+}
+
+export interface TreeWatcherOptions {
+  /** Paths (absolute) whose directories are never left out for their size: the script being run. */
+  readonly keep?: readonly string[] | undefined;
+  /** The budget's limits, for tests: `kMaxDirectoryEntries`, `kMaxWatchedEntries` by default. */
+  readonly limits?: { readonly maxDirectoryEntries?: number; readonly maxEntries?: number } | undefined;
 }
 
 export class TreeWatcher {
@@ -68,17 +87,28 @@ export class TreeWatcher {
   #isClosed = false;
   /** The roots that are links, by their target (`[target, root]`), as the last arm resolved them (H469). */
   #aliases: Array<[string, string]> = [];
+  /** How much of the tree is watched (H650). */
+  readonly #budget: WatchBudget;
+  /** A look at what the budget left out is due (once per turn of the event loop, however many paths chokidar asks about). */
+  #isBudgetLookDue = false;
+  /** The current run of paths chokidar looks at: when it began, when the last came (Date.now()), how many. */
+  #intake = { startAt: 0, lastAt: 0, paths: 0 };
 
-  private constructor(roots: readonly string[], ignored: (path: string) => boolean, events: TreeWatcherEvents) {
+  private constructor(roots: readonly string[], ignored: (path: string) => boolean, events: TreeWatcherEvents, options: TreeWatcherOptions) {
     this.#roots = roots;
     this.#ignored = ignored;
     this.#events = events;
+    this.#budget = new WatchBudget(roots, options.keep, options.limits);
   }
 
   /** Watches `roots` (absolute); resolves once the first scan is done (changes from then on count). */
-  static async open(roots: readonly string[], ignored: (path: string) => boolean, events: TreeWatcherEvents): Promise<TreeWatcher> {
-    const tree = new TreeWatcher(roots, ignored, events);
-    await tree.#arm();
+  static async open(roots: readonly string[], ignored: (path: string) => boolean, events: TreeWatcherEvents, options: TreeWatcherOptions = {}): Promise<TreeWatcher> {
+    const tree = new TreeWatcher(roots, ignored, events, options);
+    // On the queue: a check asked for during the first scan (a directory found over the budget)
+    // waits for it, rather than closing the watcher whose scan `open` waits for.
+    const first = tree.#arm();
+    tree.#queue = first.catch(() => {});
+    await first;
     for (const root of roots) {
       // Against what was armed on, not the previous poll: a root removed and made again
       // between two polls never reads as missing to the poll.
@@ -96,7 +126,7 @@ export class TreeWatcher {
     for (const [directory, names] of Object.entries(watched)) {
       for (const name of names) {
         const path = join(directory, name);
-        if (!Object.hasOwn(watched, path)) files.push(this.#named(path));
+        if (!Object.hasOwn(watched, path) && !this.#budget.isWithinLeftOut(this.#named(path))) files.push(this.#named(path));
       }
     }
     return files;
@@ -105,6 +135,11 @@ export class TreeWatcher {
   /** The roots that are gone, waiting to come back. */
   get missing(): string[] {
     return [...this.#missing];
+  }
+
+  /** The directories left out for the rest of the run for holding too many entries (H650). */
+  get leftOut(): string[] {
+    return this.#budget.leftOut();
   }
 
   /**
@@ -185,7 +220,16 @@ export class TreeWatcher {
       this.#aliases.push([target, root]);
       return target;
     });
-    const ignored = (path: string) => this.#ignored(this.#named(path));
+    // Counted afresh: the new watcher's scan takes the tree on again (the directories left out stay out).
+    this.#budget.reset();
+    const ignored = (path: string) => {
+      this.#noteIntake();
+      const named = this.#named(path);
+      if (this.#ignored(named)) return true;
+      if (!this.#budget.isLeftOut(named)) return false;
+      this.#lookAtBudget();
+      return true;
+    };
     // Persistent, chokidar's default (H526): without it, a file's watch is its own fs.watch
     // alone, with no event from its folder's watch to fall back on. A write and, within 5 ms, a
     // rename over the file (a build step, then `sed -i` or an editor's atomic save) gave one
@@ -198,10 +242,14 @@ export class TreeWatcher {
     let isReady = false;
     watcher.on('all', (event, target) => {
       if (this.#watcher !== watcher) return;
+      this.#noteIntake();
       // chokidar (5.0) tells of each link it finds in its first scan as added, ignoreInitial or
       // not: each started a reload at the start (H469).
       if (!isReady && event === 'add' && isLink(target)) return;
       const path = this.#named(target);
+      // Below a directory left out (H650): chokidar still tells of the files it watched in it before.
+      if (this.#budget.isWithinLeftOut(path)) return;
+      if (event === 'unlink' || event === 'unlinkDir') this.#budget.forget(path);
       if (event === 'unlinkDir') this.#hasRemoval = true;
       // Armed on this one now: a later change checks it against this inode.
       else if (event === 'addDir') this.#inodes.set(path, inodeOf(path));
@@ -225,6 +273,46 @@ export class TreeWatcher {
     );
   }
 
+  /**
+   * Notes a storm of paths, as chokidar looks at each, as clusterkit's own work (H650): its reads,
+   * stats and watches run on the primary's thread, and a report of the primary's blocked event
+   * loop names them, not the user's code (there is none in `clusterkit run`'s primary).
+   */
+  #noteIntake(): void {
+    const now = Date.now();
+    const intake = this.#intake;
+    if (now - intake.lastAt > kIntakeGapMs) {
+      intake.startAt = now;
+      intake.paths = 0;
+    }
+    intake.lastAt = now;
+    if (++intake.paths >= kIntakeStormPaths) processOwnWork.extend(kWatchIntake, intake.startAt, now);
+  }
+
+  /**
+   * Says what the budget left out, once the current turn is over (chokidar asks about each path of
+   * a directory in one go), and stops chokidar's watch of a directory left out: it would read the
+   * whole directory again at each change in it. The watches of the files it took on before stay
+   * (at most the limit's worth; what they tell is dropped): the watcher made again instead would
+   * miss a save made during its scan, with no reload to follow (H650).
+   */
+  #lookAtBudget(): void {
+    if (this.#isBudgetLookDue) return;
+    this.#isBudgetLookDue = true;
+    setImmediate(() => {
+      this.#isBudgetLookDue = false;
+      if (this.#isClosed) return;
+      const leftOut = this.#budget.take();
+      if (leftOut.directories.length === 0 && leftOut.full.length === 0) return;
+      try {
+        this.#events.limited?.(leftOut);
+      } catch (error) {
+        this.#events.error(toError(error));
+      }
+      if (leftOut.directories.length > 0) this.#watcher?.unwatch(leftOut.directories.map((directory) => this.#target(directory)));
+    });
+  }
+
   /** What chokidar watches, by directory, with a linked root's paths said under the root's name. */
   #watched(): Record<string, string[]> {
     const watched = this.#watcher?.getWatched() ?? {};
@@ -239,6 +327,15 @@ export class TreeWatcher {
       // A target that ends in the separator already (a root linked to `/`) is not given a second one.
       const prefix = target.endsWith(sep) ? target : target + sep;
       if (path.startsWith(prefix)) return root + sep + path.slice(prefix.length);
+    }
+    return path;
+  }
+
+  /** What chokidar calls `path`, said under a root's name: a linked root's path under its target (H469). */
+  #target(path: string): string {
+    for (const [target, root] of this.#aliases) {
+      if (path === root) return target;
+      if (path.startsWith(root + sep)) return join(target, path.slice(root.length + 1));
     }
     return path;
   }

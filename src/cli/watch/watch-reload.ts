@@ -19,6 +19,8 @@ import { isCodeFile, kCodeLoopCount, kReloadLoopCount, reloadLoopDetector } from
 import { watchSettingsFiles } from './settings-file-watch.js';
 import { ScriptWait } from './script-wait.js';
 import { TreeWatcher } from './tree-watcher.js';
+import { kMaxDirectoryEntries, kMaxWatchedEntries, type LeftOut } from './watch-budget.js';
+import { shellWord } from '../../shell-word.js';
 import { createIgnoreTest } from './watch-ignore.js';
 
 /** File names listed in the "change detected" line; more are counted. */
@@ -89,6 +91,8 @@ export interface Watching {
   leftOut(): string[];
   /** Code or config files written during each of the last reloads, each reloading again, for `clusterkit show` (H289). */
   looping(): LoopingPath[];
+  /** Directories (absolute) left out for the rest of the run for holding more than `kMaxDirectoryEntries` entries, for `clusterkit show` (H650). */
+  largeDirectories(): string[];
   close(): Promise<void>;
 }
 
@@ -523,6 +527,40 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     logger.info({}, `${early.slice(0, kListedChanges).map(shownPath).join(', ')}${more} changed while the workers started, before the watch was armed: a reload follows`);
     for (const path of early) onChange('change', path);
   };
+  /**
+   * Directories too big to watch, and new entries past the watch's limit (H650): said once each,
+   * with the way to watch them anyway and the way to leave them out without a word.
+   */
+  const warnAboutSize = ({ directories, full }: LeftOut) => {
+    if (directories.length > 0) {
+      // Their changes told before they were found too big are data or output too: no reload of their own.
+      for (const path of changed.keys()) if (directories.some((directory) => path === directory || isBelow(directory, path))) changed.delete(path);
+      if (changed.size === 0 && timer !== undefined) {
+        clearTimeout(timer);
+        timer = undefined;
+        burstStartedAt = undefined;
+      }
+      const shown = directories.slice(0, kListedDropped).map(shownPath);
+      const more = directories.length > kListedDropped ? ` and ${directories.length - kListedDropped} more (clusterkit show --json lists them all)` : '';
+      const [them, each, its] = directories.length === 1 ? ['it', 'it holds', 'its'] : ['them', 'each holds', 'their'];
+      const watchFlag = `--watch ${[...settings.paths.map(shownPath), ...shown].map(shellWord).join(' ')}`;
+      logger.warn(
+        {},
+        `${shown.join(', ')}${more}: ${each} more than ${kMaxDirectoryEntries} entries, as data or output does (uploads, a cache, a build), and ${directories.length === 1 ? 'is' : 'are'} left out of the watch for the rest of this run: ` +
+          `watching each of ${its} files would cost the primary memory and block it. ${its[0]!.toUpperCase()}${its.slice(1)} changes no longer reload (clusterkit show lists ${them}). ` +
+          `To watch ${them} anyway, name ${them} among the watched paths (${watchFlag}); to leave ${them} out without this warning, ${ignorePathsAdvice(shown, settings.ignoreKey)}`,
+      );
+    }
+    if (full.length > 0) {
+      const shown = full.slice(0, kListedDropped).map(shownPath);
+      const more = full.length > kListedDropped ? ` and ${full.length - kListedDropped} more` : '';
+      logger.warn(
+        {},
+        `the watch holds ${kMaxWatchedEntries} files and directories, its limit: new entries in ${shown.join(', ')}${more} are not watched until others are gone, and their changes do not reload. ` +
+          `Leave data and output directories out ${ignoreOptionAdvice(settings.ignoreKey)}`,
+      );
+    }
+  };
   const treeOpening = TreeWatcher.open(settings.paths, isIgnored, {
     change: onChange,
     // A root made again in one go, which chokidar may not tell of: one reload, as for any change (H270).
@@ -543,12 +581,14 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
       logger.info({}, `${roots.map(shownPath).join(', ')} ${roots.length === 1 ? 'is' : 'are'} back: watching again`);
       for (const root of roots) noteChange(root);
     },
+    limited: (leftOut) => warnAboutSize(leftOut),
     error: (error) => {
       const code = (error as NodeJS.ErrnoException).code;
       const hint = code === 'ENOSPC' ? ' (out of inotify watches: raise fs.inotify.max_user_watches, or watch fewer paths)' : '';
       logger.warn({ code }, `watch error: ${error.message}${hint}`);
     },
-  });
+    // The script's directories are never left out for their size: its changes must reload.
+  }, { keep: script === undefined ? [] : [script] });
   // A failed open is thrown below, where it is handled; a reload waiting for it does nothing.
   opening = treeOpening.catch(() => undefined);
   const tree = await treeOpening;
@@ -576,6 +616,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     dropped: () => [...dropped],
     leftOut: () => [...droppedForGood],
     looping: () => [...looping].map(([path, reloads]) => ({ path, reloads })),
+    largeDirectories: () => tree.leftOut,
     close: async () => {
       isClosed = true;
       if (timer) clearTimeout(timer);

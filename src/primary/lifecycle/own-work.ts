@@ -21,6 +21,18 @@ export const kMetricsMerge: OwnWorkKind = {
   advice: 'register fewer series in the workers (labels with many values make many), or scrape less often',
 };
 
+/**
+ * `clusterkit run --watch` taking in a storm of file changes (H650): chokidar's reads, stats and
+ * watches of the files written or deleted, which run on the primary's thread. Hostile tester t64b:
+ * 50,000 files made and deleted under a watched directory blocked the primary for 3 to 6 s at a
+ * time, and the warning told the user, who has no code in `clusterkit run`'s primary, to move
+ * long synchronous work out of it.
+ */
+export const kWatchIntake: OwnWorkKind = {
+  what: 'taking in a storm of file changes under the paths --watch watches',
+  advice: 'leave data and output directories out of the watch with --ignore-watch (ignoreWatch in the config file)',
+};
+
 /** Stretches kept: enough for an episode of stalls of many scrapes; the oldest go first. */
 const kKept = 256;
 /** A stretch shorter than this is not kept (ms): a slow read's threshold (channel-guard.ts `kBusyReadMs`). */
@@ -44,6 +56,16 @@ export class OwnWork {
   }
 
   /**
+   * Notes `kind` of work from `startAt` to `endAt`, the stretch noted last made longer when it is
+   * the same one (the same kind and start): a stretch noted as it goes, such as a storm of changes.
+   */
+  extend(kind: OwnWorkKind, startAt: number, endAt: number): void {
+    const last = this.#stretches.at(-1);
+    if (last !== undefined && last.kind === kind && last.startAt === startAt) this.#stretches[this.#stretches.length - 1] = { kind, startAt, endAt };
+    else this.note(kind, startAt, endAt);
+  }
+
+  /**
    * The work within `[fromAt, toAt]` (ms since the epoch), in ms, and the kind that took most of
    * it; undefined for none.
    */
@@ -61,4 +83,23 @@ export class OwnWork {
     }
     return most === undefined ? undefined : { ms: total, kind: most.kind };
   }
+}
+
+/**
+ * clusterkit's own work outside any primary's pool, in this process: the `--watch` intake of
+ * `clusterkit run`, which runs beside the primary on its thread. A stall of the event loop is the
+ * process's, so each primary's report counts it (`ownWorkWithin`).
+ */
+export const processOwnWork = new OwnWork();
+
+/** The work of `ledgers` within `[fromAt, toAt]` (ms since the epoch): their sum, and the kind that took most. */
+export function ownWorkWithin(ledgers: readonly OwnWork[], fromAt: number, toAt: number): { ms: number; kind: OwnWorkKind } | undefined {
+  let found: { ms: number; kind: OwnWorkKind; most: number } | undefined;
+  for (const ledger of ledgers) {
+    const work = ledger.within(fromAt, toAt);
+    if (work === undefined) continue;
+    if (found === undefined) found = { ...work, most: work.ms };
+    else found = { ms: found.ms + work.ms, kind: work.ms > found.most ? work.kind : found.kind, most: Math.max(found.most, work.ms) };
+  }
+  return found === undefined ? undefined : { ms: found.ms, kind: found.kind };
 }

@@ -4,6 +4,7 @@
  * the first one's promise, and a reload during shutdown is refused.
  */
 import { CrashLoopError, HookTimeoutError, InvalidOptionError, PrimaryBlockedError, InvalidStateError, NamedWorkerStoppedError, ReloadInProgressError, ShutdownInProgressError } from '../../errors.js';
+import { ownWorkWithin, processOwnWork } from './own-work.js';
 import { settleWithin } from '../../wait.js';
 import { deferred, type Deferred } from '../../deferred.js';
 import { toError } from '../../to-error.js';
@@ -204,7 +205,7 @@ export class PrimaryLifecycle {
         onPrimaryBlocked: (blockedMs, spanMs, isOngoing, endAt) => {
           // The episode's own span: it is said a while after its end (retest t63: matched against
           // the time of the saying, the merge it followed was missed, and the user's code blamed).
-          const own = context.pool.ownWork.within(endAt - spanMs - kOwnWorkSlackMs, endAt + kOwnWorkSlackMs);
+          const own = ownWorkWithin([context.pool.ownWork, processOwnWork], endAt - spanMs - kOwnWorkSlackMs, endAt + kOwnWorkSlackMs);
           context.reportWarning(new PrimaryBlockedError(blockedMs, spanMs, isOngoing, own === undefined ? undefined : { ms: own.ms, ...own.kind }));
         },
       });

@@ -392,17 +392,23 @@ export class NoHandlerError extends ClusterKitError {
   /**
    * For notifications of `messageType` the receiver dropped (no sender waits to be told): how
    * many since the last report, from whom, and the window (ms) the later ones were counted in.
+   * `types`: the drops were of this many distinct types, past the first 32 of the window, told
+   * together (`messageType` and `nearMiss` the first of them; at most 1,024 types counted).
    */
-  declare readonly dropped?: { readonly count: number; readonly sender: string; readonly windowMs: number };
+  declare readonly dropped?: { readonly count: number; readonly sender: string; readonly windowMs: number; readonly types?: number };
 
   constructor(
     readonly messageType: string,
     readonly peer: string,
     nearMiss?: string,
-    dropped?: { readonly count: number; readonly sender: string; readonly windowMs: number },
+    dropped?: { readonly count: number; readonly sender: string; readonly windowMs: number; readonly types?: number },
   ) {
     super(
-      dropped !== undefined
+      dropped?.types !== undefined && dropped.types > 1
+        ? `${capitalize(peer)} has no handler for notification "${messageType}" nor for ${dropped.types >= 1_024 ? 'at least ' : ''}${dropped.types - 1} other types from ${dropped.sender}, ` +
+            `each within 2 edits of one of its handlers${nearMiss === undefined ? '' : ` (such as "_onMessage_${nearMiss}")`}, so ${dropped.count} of them were dropped in the last ${formatWindow(dropped.windowMs)} ` +
+            `(past the 32 types named one by one in a window, the others are counted together). If names are misspelt, check the types ${dropped.sender} notifies against the "_onMessage_" methods of ${peer}.`
+        : dropped !== undefined
         ? `${capitalize(peer)} has no handler for notification "${messageType}" from ${dropped.sender}` +
             `${nearMiss === undefined ? '' : `, but it has "_onMessage_${nearMiss}"`}, so ` +
             `${dropped.count === 1 ? 'it was dropped' : `${dropped.count} of them were dropped in the last ${formatWindow(dropped.windowMs)} (said once a window)`}. ` +

@@ -11,15 +11,24 @@
 /** The window (ms) in which a type's later drops are counted, then told once. */
 export const kDroppedWindowMs = 10_000;
 /** Types followed at once: a sender inventing ever new near-miss types cannot grow the map. */
-const kMaxTypes = 32;
+export const kMaxDroppedTypes = 32;
+/** Distinct types counted past `kMaxDroppedTypes` in a window: more are still counted as drops. */
+const kMaxCountedTypes = 1_024;
 
-export type TellDropped = (type: string, nearMiss: string, count: number, windowMs: number) => void;
+/**
+ * `types`: for the drops of the types past the first `kMaxDroppedTypes` of a window, told together
+ * at its end (`type` and `nearMiss` are the first of them): how many distinct types they had, at
+ * most 1,024 counted.
+ */
+export type TellDropped = (type: string, nearMiss: string, count: number, windowMs: number, types?: number) => void;
 
 export class DroppedNotifications {
   readonly #tell: TellDropped;
   readonly #windowMs: number;
   /** The types told this window, with the drops since. */
   #types = new Map<string, { nearMiss: string; unsaid: number }>();
+  /** The drops of the types past the bound this window, told together (retest t64: 68 of 100 types were never told). */
+  #others: { type: string; nearMiss: string; types: Set<string>; count: number } | undefined;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(tell: TellDropped, windowMs = kDroppedWindowMs) {
@@ -33,8 +42,13 @@ export class DroppedNotifications {
       seen.unsaid++;
       return;
     }
-    // Past the bound a new type is not told this window: 32 misspellings at once say enough.
-    if (this.#types.size >= kMaxTypes) return;
+    // Past the bound a new type is not told at once: counted, and told with the others past it at the window's end.
+    if (this.#types.size >= kMaxDroppedTypes) {
+      this.#others ??= { type, nearMiss, types: new Set(), count: 0 };
+      if (this.#others.types.size < kMaxCountedTypes) this.#others.types.add(type);
+      this.#others.count++;
+      return;
+    }
     this.#types.set(type, { nearMiss, unsaid: 0 });
     this.#timer ??= setTimeout(() => this.#endWindow(), this.#windowMs).unref();
     this.#tell(type, nearMiss, 1, this.#windowMs);
@@ -47,6 +61,14 @@ export class DroppedNotifications {
     const told = this.#types;
     this.#types = new Map();
     for (const [type, { nearMiss, unsaid }] of told) if (unsaid > 0) this.#tell(type, nearMiss, unsaid, this.#windowMs);
+    this.#tellOthers();
+  }
+
+  /** The drops of the types past the bound, in one report. */
+  #tellOthers(): void {
+    const others = this.#others;
+    this.#others = undefined;
+    if (others !== undefined) this.#tell(others.type, others.nearMiss, others.count, this.#windowMs, others.types.size);
   }
 
   #endWindow(): void {
@@ -59,6 +81,7 @@ export class DroppedNotifications {
       this.#types.set(type, { nearMiss, unsaid: 0 });
       this.#tell(type, nearMiss, unsaid, this.#windowMs);
     }
+    this.#tellOthers();
     if (this.#types.size > 0) this.#timer = setTimeout(() => this.#endWindow(), this.#windowMs).unref();
   }
 }

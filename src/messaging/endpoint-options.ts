@@ -55,9 +55,11 @@ export interface EndpointOptions {
   /**
    * Tells notifications of `type` dropped for want of a handler, when the receiver has one
    * within 2 edits of it (`nearMiss`): `count` since the last time, at most once per type a
-   * window of `windowMs` (see dropped-notifications.ts). Not told when left out.
+   * window of `windowMs` (see dropped-notifications.ts). Not told when left out. `types`: the
+   * drops of the types past the first 32 of a window, told together at its end, had this many
+   * distinct types (`type`, `nearMiss`: the first of them).
    */
-  onDroppedNotification?: (type: string, nearMiss: string, count: number, windowMs: number) => void;
+  onDroppedNotification?: (type: string, nearMiss: string, count: number, windowMs: number, types?: number) => void;
   /**
    * Called for each frame or record dropped because it breaks the protocol (malformed, or a
    * reply to a request never sent); the system router counts and reports it. Must not throw.

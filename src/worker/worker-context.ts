@@ -78,7 +78,8 @@ export function createWorkerContext(options: NormalizedWorkerOptions, events: Sa
     channelClosedError: (type) => new PrimaryDisconnectedError(`before ${requestWords(type)} was sent: it was not sent and did not run`),
     onError: reportError,
     onHandlerError: (error, type) => events.reportHandlerError(error, `the handler of notification "${type}" from the primary threw`),
-    onDroppedNotification: (type, nearMiss, count, windowMs) => events.reportWarning(new NoHandlerError(type, `worker ${cluster.worker?.id ?? '?'} (pid ${process.pid})`, nearMiss, { count, sender: 'the primary', windowMs })),
+    onDroppedNotification: (type, nearMiss, count, windowMs, types) =>
+      events.reportWarning(new NoHandlerError(type, `worker ${cluster.worker?.id ?? '?'} (pid ${process.pid})`, nearMiss, { count, sender: 'the primary', windowMs, ...(types === undefined ? {} : { types }) })),
     // Counted by the router with the system messages it drops (there is no one to warn: the
     // primary is the peer).
     onProtocolError: (problem, type) => system.reportDropped('primary', problem, type),

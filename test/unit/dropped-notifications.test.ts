@@ -6,6 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { DroppedNotifications } from '../../src/messaging/dropped-notifications.js';
 import { isHandlerNotFound, routeUserMessage } from '../../src/messaging/route.js';
+import { NoHandlerError } from '../../src/errors.js';
 
 type Told = { type: string; nearMiss: string; count: number };
 
@@ -61,6 +62,45 @@ describe('[H638] DroppedNotifications', () => {
     const { dropped, told } = reporter(60_000);
     for (let i = 0; i < 100; i++) dropped.drop(`tick${i}`, 'tick');
     expect(told).toHaveLength(32);
+  });
+
+  it('[H651] the types past the 32nd are told together at the window\'s end, with their count and their drops', async () => {
+    const types: Array<number | undefined> = [];
+    let wake: (() => void) | undefined;
+    const told: Told[] = [];
+    const dropped = new DroppedNotifications((type, nearMiss, count, _windowMs, distinct) => {
+      told.push({ type, nearMiss, count });
+      types.push(distinct);
+      wake?.();
+    }, 40);
+    // Retest t64: 100 misspelt types, 3 each: 68 of them were never named nor counted.
+    for (let round = 0; round < 3; round++) for (let i = 0; i < 100; i++) dropped.drop(`tick${i}`, 'tick');
+    expect(told).toHaveLength(32);
+    await new Promise<void>((resolve) => (wake = () => told.length >= 65 && resolve()));
+    const others = told.findIndex((_, index) => types[index] !== undefined);
+    expect(told[others]).toEqual({ type: 'tick32', nearMiss: 'tick', count: 68 * 3 });
+    expect(types[others]).toBe(68);
+    expect(types.filter((count) => count !== undefined)).toHaveLength(1);
+    // The 32 still flooding keep their places in the next window: new types are counted together,
+    // and told at once when flushed (the peer gone).
+    dropped.drop('zz', 'tick');
+    for (let i = 0; i < 40; i++) dropped.drop(`tack${i}`, 'tick');
+    const before = told.length;
+    dropped.flush();
+    expect(told.slice(before)).toEqual([{ type: 'zz', nearMiss: 'tick', count: 41 }]);
+    expect(types.at(-1)).toBe(41);
+  });
+
+  it('[H651] the report of the types past the 32nd says how many types and drops, and where to look', () => {
+    const error = new NoHandlerError('tick32', 'the primary', 'tick', { count: 204, sender: 'worker 1 (pid 42)', windowMs: 10_000, types: 68 });
+    expect(error.message).toBe(
+      'The primary has no handler for notification "tick32" nor for 67 other types from worker 1 (pid 42), each within 2 edits of one of its handlers (such as "_onMessage_tick"), ' +
+        'so 204 of them were dropped in the last 10 s (past the 32 types named one by one in a window, the others are counted together). ' +
+        'If names are misspelt, check the types worker 1 (pid 42) notifies against the "_onMessage_" methods of the primary.',
+    );
+    expect(error.dropped).toEqual({ count: 204, sender: 'worker 1 (pid 42)', windowMs: 10_000, types: 68 });
+    // One type past the bound reads as any type's drops.
+    expect(new NoHandlerError('tik', 'the primary', 'tick', { count: 3, sender: 'worker 1 (pid 42)', windowMs: 10_000, types: 1 }).message).toContain('so 3 of them were dropped in the last 10 s (said once a window)');
   });
 });
 

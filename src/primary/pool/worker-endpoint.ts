@@ -45,7 +45,7 @@ export function createWorkerEndpoint(
     channelClosedError: (type) => record.notSentError(type, '(its IPC channel is closed) '),
     onError: reportError,
     onHandlerError: (error, type) => reportHandlerError(error, `the handler of notification "${type}" from ${record.describe()} threw`),
-    onDroppedNotification: (type, nearMiss, count, windowMs) => reportWarning(new NoHandlerError(type, 'the primary', nearMiss, { count, sender: record.describe(), windowMs })),
+    onDroppedNotification: (type, nearMiss, count, windowMs, types) => reportWarning(new NoHandlerError(type, 'the primary', nearMiss, { count, sender: record.describe(), windowMs, ...(types === undefined ? {} : { types }) })),
     onProtocolError: (problem, type) => onProtocolError(record, problem, type),
     held: true,
     hasManyPeers: true,

@@ -75,6 +75,10 @@ describe('the budget of a watch [H650]', () => {
     expect(budget.isLeftOut('/p/a/3')).toBe(false);
     // Still watched: what was taken on before the total was reached.
     expect(budget.isLeftOut('/p/b')).toBe(false);
+    // Full again after the room was made: said again (hostile t65: a second storm was not).
+    for (const path of ['/p/a', '/p/a/3', '/p/a/4']) expect(budget.isLeftOut(path)).toBe(false);
+    expect(budget.isLeftOut('/p/a/6')).toBe(true);
+    expect(budget.take().full).toEqual(['/p/a']);
   });
 
   it('[H650] a directory written past the limit is left out: told once, its files no change, its deletion no change; other files still are', async () => {
@@ -105,8 +109,13 @@ describe('the budget of a watch [H650]', () => {
     writeFileSync(join(root, 'app.js'), '// v2\n');
     await until(() => changes.includes(join(root, 'app.js')), 20_000, 'the change of app.js');
     rmSync(data, { recursive: true });
-    writeFileSync(join(root, 'app.js'), '// v3\n');
-    await until(() => changes.filter((path) => path === join(root, 'app.js')).length >= 2, 20_000, 'the next change of app.js');
+    // Saved until seen: chokidar drops a second change of a path within 50 ms of the one before
+    // (its `_throttle`), and the save above may have been told just now.
+    const seen = changes.length;
+    for (let save = 3; !changes.slice(seen).includes(join(root, 'app.js')); save++) {
+      writeFileSync(join(root, 'app.js'), `// v${save}\n`);
+      await until(() => changes.slice(seen).includes(join(root, 'app.js')), 100, 'the next change of app.js').catch(() => expect(save).toBeLessThan(200));
+    }
     expect(changes.filter((path) => path.startsWith(data))).toEqual([]);
     expect(tree.files().filter((path) => path.startsWith(data))).toEqual([]);
     expect(limited).toHaveLength(1);
@@ -127,6 +136,40 @@ describe('the budget of a watch [H650]', () => {
     expect(error.message).toContain('--ignore-watch');
     expect(error.message).not.toContain('Move long synchronous work');
     expect(error.ownWorkMs).toBe(Math.round(own.ms));
+  });
+});
+
+describe('after a storm [H654]', () => {
+  it('[H654] the watcher is made again once a storm is over, said once; a directory the storm deleted and made again is watched', async () => {
+    const root = tempDir('ck-recrawl-');
+    writeFileSync(join(root, 'app.js'), '// v1\n');
+    const changes: string[] = [];
+    const recrawls: number[] = [];
+    const errors: Error[] = [];
+    const tree = await TreeWatcher.open(
+      [root],
+      () => false,
+      { change: (_event, path) => void changes.push(path), lost: () => {}, back: () => {}, replaced: () => {}, error: (error) => errors.push(error), recrawled: (count) => void recrawls.push(count) },
+      { limits: { recrawlPaths: 100 } },
+    );
+    cleanups.push(() => tree.close());
+    const cache = join(root, 'cache');
+    for (let index = 0; index < 4; index++) writeFiles(join(cache, `d${index}`), 100);
+    await until(() => recrawls.length === 1, 30_000, 'the watcher made again after the storm');
+    expect(recrawls[0]).toBeGreaterThanOrEqual(100);
+    // The storm deleted, its directory made again: a file in it is a change (watch tester t65:
+    // after 40,000 files deleted, the directory made again was never watched again).
+    rmSync(cache, { recursive: true });
+    await until(() => recrawls.length === 2, 30_000, 'the watcher made again after the delete');
+    changes.length = 0;
+    mkdirSync(cache);
+    for (let save = 0; !changes.includes(join(cache, 'mod.js')); save++) {
+      writeFileSync(join(cache, 'mod.js'), `// v${save}\n`);
+      await until(() => changes.includes(join(cache, 'mod.js')), 100, 'the change in the directory made again').catch(() => expect(save).toBeLessThan(200));
+    }
+    // One look per storm: none after its own scan.
+    expect(recrawls).toHaveLength(2);
+    expect(errors).toEqual([]);
   });
 });
 

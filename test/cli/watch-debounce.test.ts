@@ -404,6 +404,20 @@ describe('the drop rule, second pass [H288] [H289] [H290]', () => {
     expect(watching.looping()).toEqual([]);
   });
 
+  it('[H653] a storm of data files written during each reload (a generator): never named as the app\'s output', async () => {
+    // Hostile t65: 20,000 files made once each, beside the script, over 3 reloads: 461 of them were
+    // named as written while each of the last 3 reloads ran, with 5 --ignore-watch flags of them.
+    let rounds = 0;
+    const files = Array.from({ length: 25 }, (_, index) => `data-${index}.dat`);
+    const { directory, reloads, lines, watching } = await watchedProject(50, async (root) => {
+      if (++rounds <= kReloadLoopCount + 2) await writeAndSee(root, files, `${rounds}\n`);
+    });
+    writeFileSync(join(directory, 'server.js'), '// v2\n');
+    await until(() => reloads.length >= kReloadLoopCount + 3, 60_000, 'a reload after each round');
+    expect(lines.filter((line) => line.startsWith('warn'))).toEqual([]);
+    expect(watching.dropped()).toEqual([]);
+  });
+
   it('[H290] the script kept changing: named without the advice to leave it out', async () => {
     const { directory, reloads, lines } = await watchedProject(400, async () => {}, 'start');
     let writes = 0;

@@ -36,10 +36,22 @@ import { WatchBudget, type LeftOut } from './watch-budget.js';
 /** How often a root is polled for being removed, replaced or back (ms). */
 export const kRootPollMs = 500;
 
+/** Paths of a storm remembered as told (H654): past this many, a file changed during it is told again after it. */
+const kMaxReported = 100_000;
 /** Paths chokidar looks at less than this far apart (ms) are one run of its work. */
 const kIntakeGapMs = 100;
 /** A run of this many paths is a storm (a checkout, a build, data written), not a save. */
 const kIntakeStormPaths = 500;
+/**
+ * A run of this many paths may have overflowed the kernel's queue of watch events (inotify's
+ * `max_queued_events`, 16,384 by default; chokidar is told nothing of an overflow): once it is
+ * over, the watcher is made again from what is on disk (H654), as watchman recrawls.
+ */
+const kRecrawlPaths = 4_000;
+/** A storm is over once no path came for this long (ms). */
+const kRecrawlQuietMs = 1_000;
+/** How far behind a file's mtime may be (ms): Linux stamps it from a coarse clock. */
+const kMtimeSlackMs = 20;
 
 export interface TreeWatcherEvents {
   /** A file or directory changed (chokidar's `all` event). */
@@ -60,13 +72,15 @@ export interface TreeWatcherEvents {
    * not watched, the watch being full (H650, `WatchBudget`).
    */
   limited?(leftOut: LeftOut): void;
+  /** A storm of `changes` is over, and the watcher was made again from what is on disk (H654). */
+  recrawled?(changes: number): void;
 }
 
 export interface TreeWatcherOptions {
   /** Paths (absolute) whose directories are never left out for their size: the script being run. */
   readonly keep?: readonly string[] | undefined;
-  /** The budget's limits, for tests: `kMaxDirectoryEntries`, `kMaxWatchedEntries` by default. */
-  readonly limits?: { readonly maxDirectoryEntries?: number; readonly maxEntries?: number } | undefined;
+  /** The limits, for tests: `kMaxDirectoryEntries`, `kMaxWatchedEntries`, `kRecrawlPaths` by default. */
+  readonly limits?: { readonly maxDirectoryEntries?: number; readonly maxEntries?: number; readonly recrawlPaths?: number } | undefined;
 }
 
 export class TreeWatcher {
@@ -93,12 +107,23 @@ export class TreeWatcher {
   #isBudgetLookDue = false;
   /** The current run of paths chokidar looks at: when it began, when the last came (Date.now()), how many. */
   #intake = { startAt: 0, lastAt: 0, paths: 0 };
+  /**
+   * A storm big enough to have overflowed the kernel's queue (H654): when it began, the paths
+   * chokidar told of since (at most `kMaxReported`), and the look for its end.
+   */
+  #storm: { startAt: number; reported: Set<string>; changes: number; timer: NodeJS.Timeout } | undefined;
+  readonly #recrawlPaths: number;
+  /** The current run of changes chokidar told of (H654). */
+  readonly #changeRun = { startAt: 0, lastAt: 0, count: 0 };
+  /** The next check makes the watcher again, a storm being over (H654). */
+  #isRecrawlDue = false;
 
   private constructor(roots: readonly string[], ignored: (path: string) => boolean, events: TreeWatcherEvents, options: TreeWatcherOptions) {
     this.#roots = roots;
     this.#ignored = ignored;
     this.#events = events;
     this.#budget = new WatchBudget(roots, options.keep, options.limits);
+    this.#recrawlPaths = options.limits?.recrawlPaths ?? kRecrawlPaths;
   }
 
   /** Watches `roots` (absolute); resolves once the first scan is done (changes from then on count). */
@@ -155,6 +180,7 @@ export class TreeWatcher {
 
   async close(): Promise<void> {
     this.#isClosed = true;
+    clearInterval(this.#storm?.timer);
     for (const root of this.#roots) unwatchFile(root);
     const watcher = this.#watcher;
     this.#watcher = undefined;
@@ -165,8 +191,9 @@ export class TreeWatcher {
     if (this.#isClosed) return;
     const candidates = new Set([...this.#roots, ...this.#suspects]);
     this.#suspects.clear();
-    let isStale = this.#hasRemoval;
+    let isStale = this.#hasRemoval || this.#isRecrawlDue;
     this.#hasRemoval = false;
+    this.#isRecrawlDue = false;
     for (const path of candidates) {
       if (this.#inodes.has(path) && this.#inodes.get(path) !== inodeOf(path)) isStale = true;
     }
@@ -243,12 +270,14 @@ export class TreeWatcher {
     watcher.on('all', (event, target) => {
       if (this.#watcher !== watcher) return;
       this.#noteIntake();
+      this.#noteEvent();
       // chokidar (5.0) tells of each link it finds in its first scan as added, ignoreInitial or
       // not: each started a reload at the start (H469).
       if (!isReady && event === 'add' && isLink(target)) return;
       const path = this.#named(target);
       // Below a directory left out (H650): chokidar still tells of the files it watched in it before.
       if (this.#budget.isWithinLeftOut(path)) return;
+      if (this.#storm !== undefined && this.#storm.reported.size < kMaxReported) this.#storm.reported.add(path);
       if (event === 'unlink' || event === 'unlinkDir') this.#budget.forget(path);
       if (event === 'unlinkDir') this.#hasRemoval = true;
       // Armed on this one now: a later change checks it against this inode.
@@ -287,6 +316,65 @@ export class TreeWatcher {
     }
     intake.lastAt = now;
     if (++intake.paths >= kIntakeStormPaths) processOwnWork.extend(kWatchIntake, intake.startAt, now);
+  }
+
+  /** Counts a change chokidar told of: a run of `kRecrawlPaths` is a storm, the watcher made again once it is over (H654). Scans tell of none. */
+  #noteEvent(): void {
+    const now = Date.now();
+    const run = this.#changeRun;
+    if (now - run.lastAt > kIntakeGapMs) {
+      run.startAt = now;
+      run.count = 0;
+    }
+    run.lastAt = now;
+    if (this.#storm !== undefined) this.#storm.changes++;
+    else if (++run.count >= this.#recrawlPaths) {
+      this.#storm = { startAt: run.startAt, reported: new Set(), changes: run.count, timer: setInterval(() => this.#isStormOver() && void this.#recrawl(), kRecrawlQuietMs / 2).unref() };
+    }
+  }
+
+  #isStormOver(): boolean {
+    return Date.now() - this.#changeRun.lastAt >= kRecrawlQuietMs;
+  }
+
+  /**
+   * A storm is over: the watcher is made again from what is on disk (H654). Its kernel queue may
+   * have overflowed, and chokidar, told nothing, missed events: a directory deleted and made again
+   * stayed watched on its deleted inode, and no change in it was seen again (watch tester t65:
+   * 40,000 files deleted, the directory made again, its edits never reloaded); files made were
+   * never told, or only with a later change (hostile t64b). Each file changed since the storm
+   * began that chokidar did not tell of, or saved while the watcher was made again, is a change.
+   */
+  async #recrawl(): Promise<void> {
+    const storm = this.#storm;
+    if (storm === undefined) return;
+    clearInterval(storm.timer);
+    this.#storm = undefined;
+    this.#isRecrawlDue = true;
+    const armedAt = Date.now();
+    try {
+      await this.check();
+    } catch (error) {
+      this.#events.error(toError(error));
+      return;
+    }
+    if (this.#isClosed) return;
+    try {
+      this.#events.recrawled?.(storm.changes);
+    } catch (error) {
+      this.#events.error(toError(error));
+    }
+    for (const file of this.files()) {
+      const modifiedAt = mtimeOf(file);
+      if (modifiedAt === undefined) continue;
+      const isUntold = modifiedAt >= storm.startAt - kMtimeSlackMs && !storm.reported.has(file);
+      if (!isUntold && modifiedAt < armedAt - kMtimeSlackMs) continue;
+      try {
+        this.#events.change('change', file);
+      } catch (error) {
+        this.#events.error(toError(error));
+      }
+    }
   }
 
   /**
@@ -363,6 +451,15 @@ function linkTarget(path: string): string | undefined {
     return lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() ? realpathSync(path) : undefined;
   } catch {
     // A dangling link: watched as it is, a missing root.
+    return undefined;
+  }
+}
+
+/** The mtime of what is at `path` (ms), or undefined when nothing is, or it cannot be read. */
+function mtimeOf(path: string): number | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.mtimeMs;
+  } catch {
     return undefined;
   }
 }

@@ -51,7 +51,7 @@ export class WatchBudget {
   #newlyLeftOut: string[] = [];
   /** Directories where an entry was turned away for the total, since the last `take()`. */
   readonly #newlyFull = new Set<string>();
-  /** Directories already said to be full: said once each. */
+  /** Directories already said to be full: said once each, until the watch has room again. */
   readonly #saidFull = new Set<string>();
 
   /**
@@ -105,6 +105,8 @@ export class WatchBudget {
     if (names?.delete(path.slice(directory.length + (directory.endsWith(sep) ? 0 : 1))) === true) this.#total--;
     if (names?.size === 0) this.#entries.delete(directory);
     this.#forgetBelow(path);
+    // Room again (a tenth of the limit): a later storm past it is said again (hostile t65: a second storm was not).
+    if (this.#saidFull.size > 0 && this.#total < this.#maxEntries * 0.9) this.#saidFull.clear();
   }
 
   /** A new watcher's scan begins: the entries are counted again from none (the directories left out stay out). */

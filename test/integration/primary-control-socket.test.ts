@@ -11,6 +11,7 @@ import { controlRequest } from '../../src/control/control-client.js';
 import type { ClusterDescription, ClusterStatus, EventsPage } from '../../src/control/control-protocol.js';
 import { testPrimary } from '../helpers/primary.js';
 import { spawnScript } from '../helpers/spawn.js';
+import { isNoStall } from '../helpers/load-stall.js';
 
 const kSavedRuntime = process.env.XDG_RUNTIME_DIR;
 let runtime: string | undefined;
@@ -55,7 +56,7 @@ describe('ClusterPrimary with a serviceName', () => {
     const directory = privateRuntime();
     const primary = testPrimary({ serviceName: 'named', workerCount: 1 });
     const warnings: Error[] = [];
-    primary.on('error', (error) => warnings.push(error));
+    primary.on('error', (error) => isNoStall(error) && warnings.push(error));
     await primary.start();
     await primary.fork({ name: 'cache' });
     const health = await primary.listenHealth({ port: 0, host: '127.0.0.1', minReady: 2 });

@@ -66,7 +66,8 @@ describe('the budget of a watch [H650]', () => {
     expect(budget.isLeftOut('/p/a/3')).toBe(true);
     expect(budget.isLeftOut('/p/a/4')).toBe(true);
     expect(budget.isLeftOut('/p/c')).toBe(true);
-    expect(budget.take()).toEqual({ directories: [], full: ['/p/a', '/p'] });
+    // An entry of a root is named itself: "new entries in ." told nothing of a rebuilt dist (watch tester t65).
+    expect(budget.take()).toEqual({ directories: [], full: ['/p/a', '/p/c'] });
     expect(budget.isLeftOut('/p/a/5')).toBe(true);
     expect(budget.take().full).toEqual([]);
     // A directory gone frees its entries and those below it.

@@ -32,7 +32,7 @@ export const kMaxWatchedEntries = 50_000;
 export interface LeftOut {
   /** Directories (absolute) left out for the rest of the run: each held more than `kMaxDirectoryEntries` entries. */
   readonly directories: readonly string[];
-  /** Directories (absolute) where new entries were not watched, the watch holding `kMaxWatchedEntries` entries. */
+  /** Directories (absolute) where new entries were not watched, the watch holding `kMaxWatchedEntries` entries; an entry of a root is named itself. */
   readonly full: readonly string[];
 }
 
@@ -86,9 +86,11 @@ export class WatchBudget {
       return true;
     }
     if (this.#total >= this.#maxEntries && !this.#kept.has(path)) {
-      if (!this.#saidFull.has(directory)) {
-        this.#saidFull.add(directory);
-        this.#newlyFull.add(directory);
+      // An entry of a root is named itself (a rebuilt `dist`), not the root ("." told nothing: watch tester t65).
+      const where = this.#roots.has(directory) ? path : directory;
+      if (!this.#saidFull.has(where)) {
+        this.#saidFull.add(where);
+        this.#newlyFull.add(where);
       }
       return true;
     }

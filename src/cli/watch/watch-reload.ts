@@ -558,7 +558,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
       const more = full.length > kListedDropped ? ` and ${full.length - kListedDropped} more` : '';
       logger.warn(
         {},
-        `the watch holds ${kMaxWatchedEntries} files and directories, its limit: new entries in ${shown.join(', ')}${more} are not watched until others are gone, and their changes do not reload. ` +
+        `the watch holds ${kMaxWatchedEntries} files and directories, its limit: new entries in ${shown.join(', ')}${more} are not watched until others are gone (said again when it is full again), and their changes do not reload. ` +
           `Leave data and output directories out ${ignoreOptionAdvice(settings.ignoreKey)}`,
       );
     }

@@ -549,7 +549,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
       logger.warn(
         {},
         `${shown.join(', ')}${more}: ${each} more than ${kMaxDirectoryEntries} entries, as data or output does (uploads, a cache, a build), and ${directories.length === 1 ? 'is' : 'are'} left out of the watch for the rest of this run: ` +
-          `watching each of ${its} files would cost the primary memory and block it. ${its[0]!.toUpperCase()}${its.slice(1)} changes no longer reload (clusterkit show lists ${them}). ` +
+          `watching each of ${its} files would cost the primary memory and block it. ${its[0]!.toUpperCase()}${its.slice(1)} changes do not reload (clusterkit show lists ${them}). ` +
           `To watch ${them} anyway, name ${them} among the watched paths (${watchFlag}); to leave ${them} out without this warning, ${ignorePathsAdvice(shown, settings.ignoreKey)}`,
       );
     }

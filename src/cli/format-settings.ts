@@ -165,6 +165,7 @@ function watchText(watch: unknown): string {
   // Nor of those left out for the run (H511), which no change watches again (H515: `show` said one did).
   const leftOut = strings(watch.leftOut);
   const large = strings(watch.largeDirectories);
+  const full = strings(watch.full);
   const notes = [
     ...(missing.length === 0 ? [] : [`not watching: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} gone (removed or moved away), watched again once back`]),
     // What was seen, not who wrote it; a change at another time takes it off (H288).
@@ -172,6 +173,8 @@ function watchText(watch: unknown): string {
       ? []
       : [`changes during reloads ignored: ${droppedText(dropped)} (written while each of 3 reloads in a row ran, as an app's output is; a change at another time watches it again)`]),
     ...(leftOut.length === 0 ? [] : [leftOutText(leftOut)]),
+    // Full (H650): what is new there is not watched until others are gone (watch tester t65: show said "on" meanwhile).
+    ...(full.length === 0 ? [] : [`full (50,000 entries): new entries in ${droppedText(full)} are not watched until others are gone`]),
     // Too big to watch (H650): data or output, unless named among the watched paths.
     ...(large.length === 0 ? [] : [`left out of the watch for the rest of this run for their size: ${droppedText(large)} (more than 2000 entries each; named among the watched paths, a directory is watched whatever it holds)`]),
     // Code that reloads the workers again and again (H289: show said nothing of it).

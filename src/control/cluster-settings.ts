@@ -56,7 +56,8 @@ export interface ClusterSettings {
    * again: no change of theirs reloads for the rest of the run, until `clusterkit run` starts again (H511); each path is in `dropped` or in
    * `leftOut`, never both (H515); missing from an older primary, which listed them under `dropped`.
    * `looping`: code or config files written during each of the last reloads, each reloading again (H289).
-   * `largeDirectories`: directories left out for the rest of the run for holding more than 2000 entries (H650); missing from an older primary.
+   * `largeDirectories`: directories left out for the rest of the run for holding more than 2000 entries (H650); `full`: where new entries are not
+   * watched now, the watch holding 50,000 entries (H650); both missing from an older primary.
    */
   readonly watch:
     | false
@@ -69,6 +70,7 @@ export interface ClusterSettings {
         readonly leftOut?: readonly string[];
         readonly looping: readonly { readonly path: string; readonly reloads: number }[];
         readonly largeDirectories?: readonly string[];
+        readonly full?: readonly string[];
       };
   /**
    * Where the health endpoint listens, and `minReady`: the ready workers `/readyz` needs to
@@ -146,6 +148,7 @@ export interface SettingsSource {
         readonly leftOut?: (() => readonly string[]) | undefined;
         readonly looping?: (() => readonly { readonly path: string; readonly reloads: number }[]) | undefined;
         readonly largeDirectories?: (() => readonly string[]) | undefined;
+        readonly full?: (() => readonly string[]) | undefined;
       }
     | undefined;
   readonly health: (AddressInfo & { readonly minReady: number; readonly role?: string | undefined }) | undefined;
@@ -209,6 +212,7 @@ function watchSettings(watch: NonNullable<SettingsSource['watch']>): Exclude<Clu
     leftOut,
     looping: [...(watch.looping?.() ?? [])],
     largeDirectories: [...(watch.largeDirectories?.() ?? [])],
+    full: [...(watch.full?.() ?? [])],
   };
 }
 

@@ -70,8 +70,12 @@ describe('the budget of a watch [H650]', () => {
     expect(budget.take()).toEqual({ directories: [], full: ['/p/a', '/p/c'] });
     expect(budget.isLeftOut('/p/a/5')).toBe(true);
     expect(budget.take().full).toEqual([]);
-    // A directory gone frees its entries and those below it.
+    expect(budget.full()).toEqual(['/p/a', '/p/c']);
+    // A directory gone frees its entries and those below it: room again, said once.
     budget.forget('/p/a');
+    expect(budget.full()).toEqual([]);
+    expect(budget.takeRoom()).toBe(true);
+    expect(budget.takeRoom()).toBe(false);
     expect(budget.size).toBe(1);
     expect(budget.isLeftOut('/p/a/3')).toBe(false);
     // Still watched: what was taken on before the total was reached.

@@ -53,7 +53,7 @@ describe('[H515] show: the watch paths left out for the rest of the run', () => 
       envNames: [],
       watch: { paths: ['/p'], ignore: [], delayMs: 100, dropped: () => ['/p/a.txt', '/p/debug.txt'], leftOut: () => ['/p/debug.txt'] },
     });
-    expect(settings.watch).toEqual({ paths: ['/p'], ignore: [], delayMs: 100, missing: [], dropped: ['/p/a.txt'], leftOut: ['/p/debug.txt'], looping: [], largeDirectories: [] });
+    expect(settings.watch).toEqual({ paths: ['/p'], ignore: [], delayMs: 100, missing: [], dropped: ['/p/a.txt'], leftOut: ['/p/debug.txt'], looping: [], largeDirectories: [], full: [] });
     // A watch that tells no leftOut (a library's own): dropped as told, leftOut empty.
     const older = clusterSettings(primary, { scriptArgs: [], countReason: undefined, health: undefined, envNames: [], watch: { paths: ['/p'], ignore: [], delayMs: 100, dropped: () => ['/p/a.txt'] } });
     expect(older.watch).toMatchObject({ dropped: ['/p/a.txt'], leftOut: [] });
@@ -62,6 +62,10 @@ describe('[H515] show: the watch paths left out for the rest of the run', () => 
   it('[H650] a directory left out for its size is listed for what it is, with the way to watch it', () => {
     expect(watchRow({ paths: ['/p'], ignore: [], delayMs: 100, missing: [], dropped: [], looping: [], largeDirectories: ['/p/uploads'] })).toBe(
       'on: /p; left out of the watch for the rest of this run for their size: /p/uploads (more than 2000 entries each; named among the watched paths, a directory is watched whatever it holds); a reload 100ms after the last change',
+    );
+    // Full: where new entries are not watched now (watch tester t65: show said "on" meanwhile).
+    expect(watchRow({ paths: ['/p'], ignore: [], delayMs: 100, missing: [], dropped: [], looping: [], full: ['/p/dist', '/p/cache/d45'] })).toBe(
+      'on: /p; full (50,000 entries): new entries in /p/dist, /p/cache/d45 are not watched until others are gone; a reload 100ms after the last change',
     );
     // From another process: what is no string is not shown.
     expect(watchRow({ paths: ['/p'], ignore: [], delayMs: 100, missing: [], dropped: [], looping: [], largeDirectories: [7, { a: 1 }] })).toBe('on: /p; a reload 100ms after the last change');

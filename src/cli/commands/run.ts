@@ -227,6 +227,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
         leftOut: () => watching?.leftOut() ?? [],
         looping: () => watching?.looping() ?? [],
         largeDirectories: () => watching?.largeDirectories() ?? [],
+        full: () => watching?.full() ?? [],
       },
       // The env in force: a `reload --update-env` changes it (H336).
       get envNames() {

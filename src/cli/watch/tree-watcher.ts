@@ -74,6 +74,8 @@ export interface TreeWatcherEvents {
   limited?(leftOut: LeftOut): void;
   /** A storm of `changes` is over, and the watcher was made again from what is on disk (H654). */
   recrawled?(changes: number): void;
+  /** The watch, full before, has room again: `full` is empty (H650). */
+  roomy?(): void;
 }
 
 export interface TreeWatcherOptions {
@@ -165,6 +167,11 @@ export class TreeWatcher {
   /** The directories left out for the rest of the run for holding too many entries (H650). */
   get leftOut(): string[] {
     return this.#budget.leftOut();
+  }
+
+  /** Where new entries are not watched now, the watch being full (H650). */
+  get full(): string[] {
+    return this.#budget.full();
   }
 
   /**
@@ -278,7 +285,10 @@ export class TreeWatcher {
       // Below a directory left out (H650): chokidar still tells of the files it watched in it before.
       if (this.#budget.isWithinLeftOut(path)) return;
       if (this.#storm !== undefined && this.#storm.reported.size < kMaxReported) this.#storm.reported.add(path);
-      if (event === 'unlink' || event === 'unlinkDir') this.#budget.forget(path);
+      if (event === 'unlink' || event === 'unlinkDir') {
+        this.#budget.forget(path);
+        if (this.#budget.takeRoom()) this.#events.roomy?.();
+      }
       if (event === 'unlinkDir') this.#hasRemoval = true;
       // Armed on this one now: a later change checks it against this inode.
       else if (event === 'addDir') this.#inodes.set(path, inodeOf(path));

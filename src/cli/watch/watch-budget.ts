@@ -51,6 +51,8 @@ export class WatchBudget {
   #newlyLeftOut: string[] = [];
   /** Directories where an entry was turned away for the total, since the last `take()`. */
   readonly #newlyFull = new Set<string>();
+  /** The watch had room again since the last `takeRoom()`. */
+  #hasRoomAgain = false;
   /** Directories already said to be full: said once each, until the watch has room again. */
   readonly #saidFull = new Set<string>();
 
@@ -108,7 +110,10 @@ export class WatchBudget {
     if (names?.size === 0) this.#entries.delete(directory);
     this.#forgetBelow(path);
     // Room again (a tenth of the limit): a later storm past it is said again (hostile t65: a second storm was not).
-    if (this.#saidFull.size > 0 && this.#total < this.#maxEntries * 0.9) this.#saidFull.clear();
+    if (this.#saidFull.size > 0 && this.#total < this.#maxEntries * 0.9) {
+      this.#saidFull.clear();
+      this.#hasRoomAgain = true;
+    }
   }
 
   /** A new watcher's scan begins: the entries are counted again from none (the directories left out stay out). */
@@ -123,6 +128,18 @@ export class WatchBudget {
     this.#newlyLeftOut = [];
     this.#newlyFull.clear();
     return taken;
+  }
+
+  /** Whether the watch had room again since the last call (the directories said to be full are no longer). */
+  takeRoom(): boolean {
+    const hasRoom = this.#hasRoomAgain;
+    this.#hasRoomAgain = false;
+    return hasRoom;
+  }
+
+  /** Where new entries are not watched now, the watch being full (absolute), for `clusterkit show`. */
+  full(): string[] {
+    return [...this.#saidFull];
   }
 
   /** The directories left out for the rest of the run (absolute), for `clusterkit show`. */

@@ -93,6 +93,8 @@ export interface Watching {
   looping(): LoopingPath[];
   /** Directories (absolute) left out for the rest of the run for holding more than `kMaxDirectoryEntries` entries, for `clusterkit show` (H650). */
   largeDirectories(): string[];
+  /** Where new entries are not watched now, the watch holding `kMaxWatchedEntries` entries (absolute), for `clusterkit show` (H650). */
+  full(): string[];
   close(): Promise<void>;
 }
 
@@ -584,6 +586,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
       for (const root of roots) noteChange(root);
     },
     limited: (leftOut) => warnAboutSize(leftOut),
+    roomy: () => logger.info({}, 'the watch has room again: new entries are watched'),
     // Said once a storm: the changes it tells next are files the kernel's dropped events hid (H654).
     recrawled: (changes) => logger.info({}, `a storm of ${changes} file changes is over: watching again from what is on disk (the kernel may have dropped some of its events); any file changed during it and not told of reloads now`),
     error: (error) => {
@@ -621,6 +624,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     leftOut: () => [...droppedForGood],
     looping: () => [...looping].map(([path, reloads]) => ({ path, reloads })),
     largeDirectories: () => tree.leftOut,
+    full: () => tree.full,
     close: async () => {
       isClosed = true;
       if (timer) clearTimeout(timer);

@@ -55,6 +55,7 @@ const tree = await TreeWatcher.open(
     error: (error) => postInOrder({ kind: 'error', message: error.message, code: (error as NodeJS.ErrnoException).code }),
     limited: (leftOut) => postInOrder({ kind: 'limited', directories: [...leftOut.directories], full: [...leftOut.full] }),
     recrawled: (changes) => postInOrder({ kind: 'recrawled', changes }),
+    roomy: () => postInOrder({ kind: 'roomy' }),
   },
   { keep: data.keep, limits: data.limits },
 );

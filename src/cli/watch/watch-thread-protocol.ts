@@ -25,4 +25,5 @@ export type ThreadMessage =
   | { readonly kind: 'limited'; readonly directories: string[]; readonly full: string[] }
   | { readonly kind: 'checked'; readonly id: number; readonly error?: string }
   | { readonly kind: 'recrawled'; readonly changes: number }
+  | { readonly kind: 'roomy' }
   | { readonly kind: 'closed' };

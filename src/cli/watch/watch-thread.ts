@@ -25,6 +25,8 @@ export interface WatchedTree {
   readonly missing: string[];
   /** The directories left out for the rest of the run for their size (H650). */
   readonly leftOut: string[];
+  /** Where new entries are not watched now, the watch being full (H650). */
+  readonly full: string[];
   /** Resolves once the watcher watches what is on disk now (see `TreeWatcher.check`). */
   check(): Promise<void>;
   close(): Promise<void>;
@@ -52,6 +54,7 @@ class WatchThread implements WatchedTree {
   #files: string[] = [];
   readonly #missing = new Set<string>();
   readonly #leftOut: string[] = [];
+  readonly #full = new Set<string>();
   readonly #checks = new Map<number, () => void>();
   #nextCheck = 0;
   #isClosed = false;
@@ -100,6 +103,10 @@ class WatchThread implements WatchedTree {
 
   get leftOut(): string[] {
     return [...this.#leftOut];
+  }
+
+  get full(): string[] {
+    return [...this.#full];
   }
 
   check(): Promise<void> {
@@ -156,7 +163,12 @@ class WatchThread implements WatchedTree {
         return;
       case 'limited':
         this.#leftOut.push(...message.directories);
+        for (const where of message.full) this.#full.add(where);
         this.#events.limited?.({ directories: message.directories, full: message.full });
+        return;
+      case 'roomy':
+        this.#full.clear();
+        this.#events.roomy?.();
         return;
       case 'recrawled':
         this.#events.recrawled?.(message.changes);

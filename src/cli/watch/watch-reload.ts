@@ -21,6 +21,7 @@ import { ScriptWait } from './script-wait.js';
 import { openWatchedTree, type WatchedTree } from './watch-thread.js';
 import { kMaxDirectoryEntries, kMaxWatchedEntries, type LeftOut } from './watch-budget.js';
 import { shellWord } from '../../shell-word.js';
+import { kWatchIntake, processOwnWork } from '../../primary/lifecycle/own-work.js';
 import { createIgnoreTest } from './watch-ignore.js';
 
 /** File names listed in the "change detected" line; more are counted. */
@@ -290,6 +291,8 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
         return;
       }
     }
+    // The lists of a storm's paths (tens of thousands) are clusterkit's own work, as a blocked primary's report says (H652).
+    const listedAt = Date.now();
     const paths = [...changed.keys()];
     const files = paths.map((path) => relative(cwd, path) || path);
     // A file with a handful of events in the burst is being written, not saved.
@@ -301,6 +304,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     const more = files.length > kListedChanges ? ` and ${files.length - kListedChanges} more` : '';
     logger.info({}, `change detected in ${files.slice(0, kListedChanges).join(', ')}${more}: reloading the workers one by one`);
     options.onReload?.(paths);
+    processOwnWork.note(kWatchIntake, listedAt, Date.now());
     lastReload = { startedAt: Date.now() };
     if (!isChangedDuringReload) rowStartedAt = lastReload.startedAt;
     isChangedDuringReload = false;
@@ -588,7 +592,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     limited: (leftOut) => warnAboutSize(leftOut),
     roomy: () => logger.info({}, 'the watch has room again: new entries are watched'),
     // Said once a storm: the changes it tells next are files the kernel's dropped events hid (H654).
-    recrawled: (changes) => logger.info({}, `a storm of ${changes} file changes is over: watching again from what is on disk (the kernel may have dropped some of its events); any file changed during it and not told of reloads now`),
+    recrawled: (changes) => logger.info({}, `a storm of file changes is over (${changes} told; the kernel may have dropped more): watching again from what is on disk; any file changed during it and not told of reloads now`),
     error: (error) => {
       const code = (error as NodeJS.ErrnoException).code;
       const hint = code === 'ENOSPC' ? ' (out of inotify watches: raise fs.inotify.max_user_watches, or watch fewer paths)' : '';

@@ -59,7 +59,7 @@ describe('clusterkit run --watch: a newer save supersedes the reload [H388]', ()
     expect(await served()).toBe('v0');
     // 15 s: a generous bound (the old code stalled 60 s).
     await until(async () => (await served()) === 'v1', 15_000, 'v1 served');
-    expect(run.output()).toMatch(/rolling reload superseded: src\/routes\.cjs changed again while the replacement for worker slot 0, worker 2 \(pid \d+\), was starting/);
+    expect(run.output()).toMatch(/rolling reload superseded: src\/routes\.cjs changed \(written, made or removed\) while the replacement for worker slot 0, worker 2 \(pid \d+\), was starting/);
     // Its field is the outcome, not ERR_RELOAD_FAILED, which a log alert reads as a failure (H503, pm2 tester t53).
     expect(run.output()).toMatch(/rolling reload superseded: [^\n]* A reload for the change follows\. outcome=superseded\n/);
     await run.waitFor(/rolling reload complete/, 10_000);

@@ -384,7 +384,7 @@ async function replaceInSlot(
       const { files } = error.change;
       const shown = files.length <= 3 ? files.join(', ') : `${files.slice(0, 3).join(', ')} and ${files.length - 3} more`;
       throw new ReloadError(
-        `${shown || 'a watched file'} changed again while the replacement for worker slot ${slot.index}, ${incoming.describe()}, was starting: it ran the code from before that change (or a file caught half written), so it was stopped and the reload superseded; ${progress} (they keep serving until the reload for the change replaces them again), and the old worker of slot ${slot.index} and of the slots not replaced keep serving. A reload for the change follows.`,
+        `${shown || 'a watched file'} changed (written, made or removed) while the replacement for worker slot ${slot.index}, ${incoming.describe()}, was starting: it ran the code from before that change (or a file caught half written), so it was stopped and the reload superseded; ${progress} (they keep serving until the reload for the change replaces them again), and the old worker of slot ${slot.index} and of the slots not replaced keep serving. A reload for the change follows.`,
         { cause: error, isSuperseded: true },
       );
     }

@@ -50,8 +50,8 @@ const kIntakeStormPaths = 500;
 const kRecrawlPaths = 2_000;
 /** A storm is over once no change came for this long (ms); changes closer together are one storm. */
 const kRecrawlQuietMs = 1_000;
-/** How far behind a file's mtime may be (ms): Linux stamps it from a coarse clock. */
-const kMtimeSlackMs = 20;
+/** How far behind Date.now() a file's mtime may be (ms): Linux stamps it from a coarse clock (a tick, 4 ms at 250 Hz). */
+export const kMtimeSlackMs = 20;
 
 export interface TreeWatcherEvents {
   /** A file or directory changed (chokidar's `all` event). */
@@ -474,7 +474,7 @@ function linkTarget(path: string): string | undefined {
 }
 
 /** The mtime of what is at `path` (ms), or undefined when nothing is, or it cannot be read. */
-function mtimeOf(path: string): number | undefined {
+export function mtimeOf(path: string): number | undefined {
   try {
     return statSync(path, { throwIfNoEntry: false })?.mtimeMs;
   } catch {

@@ -18,6 +18,7 @@ import { ignoreOptionAdvice, ignorePathsAdvice } from './ignore-advice.js';
 import { isCodeFile, kCodeLoopCount, kReloadLoopCount, reloadLoopDetector } from './reload-loop-detector.js';
 import { watchSettingsFiles } from './settings-file-watch.js';
 import { ScriptWait } from './script-wait.js';
+import { kMtimeSlackMs, mtimeOf } from './tree-watcher.js';
 import { openWatchedTree, type WatchedTree } from './watch-thread.js';
 import { kMaxDirectoryEntries, kMaxWatchedEntries, type LeftOut } from './watch-budget.js';
 import { shellWord } from '../../shell-word.js';
@@ -36,8 +37,6 @@ export const kListedDropped = 5;
  */
 export const kLateEventMs = 1_000;
 
-/** How far behind Date.now() a file's mtime may be: Linux stamps it from a coarse clock (a tick, 4 ms at 250 Hz). */
-const kMtimeSlackMs = 20;
 
 /**
  * How long a busy row of watch reloads may be superseded (H388, H418), from the start of its
@@ -653,15 +652,6 @@ function isBelow(root: string, path: string): boolean {
 /** Whether something is at `path` now. */
 function exists(path: string): boolean {
   return mtimeOf(path) !== undefined;
-}
-
-/** The mtime of what is at `path` (ms), or undefined when nothing is, or it cannot be read. */
-function mtimeOf(path: string): number | undefined {
-  try {
-    return statSync(path, { throwIfNoEntry: false })?.mtimeMs;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Why a root cannot be read now (its ENOENT), the cause of its `WatchLostError`. */

@@ -60,15 +60,11 @@ const tree = await TreeWatcher.open(
   { keep: data.keep, limits: data.limits },
 );
 
+// The one request: a check. Closing is the thread's end (`Worker.terminate()`), which ends its watches.
 port.on('message', (request: ThreadRequest) => {
-  if (request.kind === 'check') {
-    tree.check().then(
-      () => postInOrder({ kind: 'checked', id: request.id }),
-      (error: unknown) => postInOrder({ kind: 'checked', id: request.id, error: error instanceof Error ? error.message : String(error) }),
-    );
-  } else if (request.kind === 'close') {
-    flush();
-    void tree.close().finally(() => post({ kind: 'closed' }));
-  }
+  tree.check().then(
+    () => postInOrder({ kind: 'checked', id: request.id }),
+    (error: unknown) => postInOrder({ kind: 'checked', id: request.id, error: error instanceof Error ? error.message : String(error) }),
+  );
 });
 post({ kind: 'ready', files: tree.files(), missing: tree.missing });

@@ -14,7 +14,7 @@ export interface WatchThreadData {
 }
 
 /** From the primary's thread. */
-export type ThreadRequest = { readonly kind: 'check'; readonly id: number } | { readonly kind: 'close' };
+export type ThreadRequest = { readonly kind: 'check'; readonly id: number };
 
 /** From the watch's thread. */
 export type ThreadMessage =
@@ -25,5 +25,4 @@ export type ThreadMessage =
   | { readonly kind: 'limited'; readonly directories: string[]; readonly full: string[] }
   | { readonly kind: 'checked'; readonly id: number; readonly error?: string }
   | { readonly kind: 'recrawled'; readonly changes: number }
-  | { readonly kind: 'roomy' }
-  | { readonly kind: 'closed' };
+  | { readonly kind: 'roomy' };

@@ -174,6 +174,8 @@ class WatchThread implements WatchedTree {
         this.#events.recrawled?.(message.changes);
         return;
       case 'checked':
+        // A check that failed there is said, as a failed re-arm is on this thread.
+        if (message.error !== undefined) this.#events.error(new Error(message.error));
         this.#checks.get(message.id)?.();
         this.#checks.delete(message.id);
         return;

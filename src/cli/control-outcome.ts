@@ -139,7 +139,10 @@ export function describeReload(name: string, reply: ReloadReply, shell?: Readonl
   const retired = countOf(reply.retired);
   // Slots with no worker at their turn (H574): nothing replaced there.
   const vacant = countOf(reply.vacant);
-  const notReplaced = `${retired === 0 ? '' : `; ${describeNotReplaced(retired)}`}${vacant === 0 ? '' : `; ${describeVacant(vacant)}`}`;
+  const crashes = crashesOf(reply.crashed);
+  // An old worker killed during the reload is both a vacant slot and a crash: said once (retest t64 N9: "1 old worker not stopped" and "meanwhile 1 worker crashed" read as two).
+  const isMerged = vacant > 0 && crashes !== undefined && crashes.count <= vacant;
+  const notReplaced = `${retired === 0 ? '' : `; ${describeNotReplaced(retired)}`}${vacant === 0 ? '' : `; ${isMerged ? describeVacantCrashed(vacant, crashes) : describeVacant(vacant)}`}`;
   // Old workers that were not ready yet (a restart still booting) are said as such (H211).
   const notReady = countOf(reply.notStarted);
   const before = notReady === 0 ? '' : `; ${plural(notReady, 'old worker')} stopped before ${notReady === 1 ? 'it was' : 'they were'} ready`;
@@ -149,30 +152,59 @@ export function describeReload(name: string, reply: ReloadReply, shell?: Readonl
   const failedAgain = Math.min(refilled, countOf(reply.refillsFailed));
   const failedClause = failedAgain === 0 ? '' : `, ${failedAgain === refilled ? (refilled === 1 ? 'and it' : 'and all of them') : `${failedAgain} of which`} failed again (${failedAgain === 1 ? 'its' : 'their'} crash lines say why)`;
   const again = refilled === 0 ? '' : `; ${plural(refilled, 'worker')} given up in a crash loop started again${failedClause}`;
-  const crashed = describeCrashed(reply.crashed);
+  const crashed = isMerged ? '' : describeCrashed(crashes, vacant);
   // "No request cut off" is the reload's stops': said so when a crash meanwhile cut some (ops t61).
-  const stops = describeStops(reloadOutcome(reply), 'old worker', uncleanCause(reply.failed, reply.killed, reply.failedCause, reply.killedCause)) ?? (crashed === '' ? 'no request cut off' : 'no request cut off by its stops');
+  const stops = describeStops(reloadOutcome(reply), 'old worker', uncleanCause(reply.failed, reply.killed, reply.failedCause, reply.killedCause)) ?? (crashes === undefined ? 'no request cut off' : 'no request cut off by its stops');
   return `reloaded ${name}${joined}: ${plural(reply.workers, 'worker')} replaced, ${stops}${before}${notReplaced}${again}${crashed}${describeEnvUpdate(reply.env, shell)}`;
 }
 
-/**
- * `; meanwhile 1 worker crashed or was killed, not by the reload: at least 5 open connections
- * reset (...)`: the workers that died on their own while it ran (`ReloadCrashes`, H610); '' for
- * none or an older primary's answer.
- */
-function describeCrashed(value: unknown): string {
-  if (typeof value !== 'object' || value === null) return '';
+/** The workers that died on their own while a reload ran (`ReloadCrashes`, H610): how many, and what they cut; undefined for none or an older primary's answer. */
+function crashesOf(value: unknown): { count: number; what: string } | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
   const { workers, requestsCut, connectionsReset, isLowerBound } = value as Record<string, unknown>;
   const count = countOf(workers);
-  if (count === 0) return '';
+  if (count === 0) return undefined;
   const cut = countOf(requestsCut);
   const reset = countOf(connectionsReset);
   const parts = [
     ...(cut > 0 ? [`${isLowerBound === true ? 'at least ' : ''}${plural(cut, 'request')} cut off`] : []),
     ...(reset > 0 ? [`at least ${plural(reset, 'open connection')} reset (a request sent on ${reset === 1 ? 'it' : 'one'} since its last report is lost too)`] : []),
   ];
-  const what = parts.length === 0 ? 'no request known cut off' : parts.join(' and ');
-  return `; meanwhile ${plural(count, 'worker')} crashed or ${count === 1 ? 'was' : 'were'} killed, not by the reload: ${what} (the cluster's log says how)`;
+  return { count, what: parts.length === 0 ? 'no request known cut off' : parts.join(' and ') };
+}
+
+/**
+ * `; meanwhile 1 worker crashed or was killed, not by the reload: at least 5 open connections
+ * reset (...)`: the workers that died on their own while it ran, when they are more than the
+ * slots it did not stop (those are said with them: `describeVacantCrashed`); '' for none.
+ */
+function describeCrashed(crashes: { count: number; what: string } | undefined, vacant: number): string {
+  if (crashes === undefined) return '';
+  // More crashes than vacant slots (a slot's restart crashed too): the old workers said before are among them.
+  const among = vacant === 0 ? '' : ` (the ${vacant === 1 ? 'old worker' : `${vacant} old workers`} above among them)`;
+  return `; meanwhile ${plural(crashes.count, 'worker')}${among} crashed or ${crashes.count === 1 ? 'was' : 'were'} killed, not by the reload: ${crashes.what} (the cluster's log says how)`;
+}
+
+/**
+ * `1 old worker not stopped by the reload: it crashed or was killed during the reload, not by it:
+ * no request known cut off (...), and its slot runs the new code`: the slots whose old worker
+ * died on its own (`vacant`), said with the crashes of the reload (no more of them than slots),
+ * which are those workers: one count, not two (retest t64 N9). The vacant slots not among the
+ * crashes had lost their worker before the reload began, or had none started yet.
+ */
+function describeVacantCrashed(vacant: number, crashes: { count: number; what: string }): string {
+  const head = `${plural(vacant, 'old worker')} not stopped by the reload: `;
+  const slots = vacant === 1 ? 'its slot runs' : 'their slots run';
+  const how = `(the cluster's log says how)`;
+  if (crashes.count === vacant) {
+    const one = vacant === 1;
+    return `${head}${one ? 'it' : 'they'} crashed or ${one ? 'was' : 'were'} killed during the reload, not by it: ${crashes.what} ${how}, and ${slots} the new code`;
+  }
+  const others = vacant - crashes.count;
+  return (
+    `${head}${crashes.count} crashed or ${crashes.count === 1 ? 'was' : 'were'} killed during the reload, not by it: ${crashes.what} ${how}; ` +
+    `the other${others === 1 ? '' : ` ${others}`} had crashed before it began (or had not started yet); ${slots} the new code`
+  );
 }
 
 /**

@@ -50,6 +50,9 @@ export class ReloadProgressLines {
         lines.push(`starting ${named} again with the new code (given up in a crash loop before this reload); the reload ends once ${slots.length === 1 ? 'it' : 'they'} stayed up the startup window`);
         continue;
       }
+      // Every slot has had its turn by the final wait and by the end: a slot still unsaid had no
+      // old worker to stop (retest t64 N7: one killed just before the reload had no line, "(1/2)" to the end).
+      if (event.type === 'reloadWaiting' || event.type === 'reloadComplete') lines.push(...this.#unsaid(event));
       if (event.slot === undefined && event.type !== 'reloadWaiting') continue;
       if (event.type === 'workerReady') {
         this.#ready.set(event.slot!, event.workerId!);
@@ -68,7 +71,7 @@ export class ReloadProgressLines {
         if (replacement === undefined || replacement === event.workerId || this.#said.has(event.slot!)) continue;
         this.#said.add(event.slot!);
         this.#done++;
-        lines.push(`slot ${event.slot}: worker ${replacement} ready, worker ${event.workerId} ${howExited(event)} before its stop (${this.#done}/${this.#total})`);
+        lines.push(`slot ${event.slot}: worker ${replacement} ready, worker ${event.workerId} ${howExited(event)} before the reload stopped it (${this.#done}/${this.#total})`);
       }
       else if (event.type === 'workerExit' && event.expected === true) {
         const replacement = this.#ready.get(event.slot!);
@@ -87,12 +90,42 @@ export class ReloadProgressLines {
     }
     return lines;
   }
+
+  /**
+   * The slots with no line yet at the reload's final wait or end: those whose old worker had
+   * exited before the reload reached them (before it began too), or had not started yet. By
+   * slot where a worker of the slot became ready since the reload began; at the end, the rest
+   * counted together (`reloadComplete.vacant`).
+   */
+  #unsaid(event: ClusterEvent): string[] {
+    const total = this.#total!;
+    const lines: string[] = [];
+    for (const [slot, workerId] of this.#ready) {
+      if (this.#said.has(slot) || this.#done >= total) continue;
+      this.#said.add(slot);
+      this.#done++;
+      lines.push(`slot ${slot}: worker ${workerId} ready; the slot's old worker had exited before the reload reached it, so it had none to stop (${this.#done}/${total})`);
+    }
+    if (event.type !== 'reloadComplete') return lines;
+    const retired = Number.isSafeInteger(event.retired) ? (event.retired as number) : 0;
+    const left = Math.min(total - retired - this.#done, Number.isSafeInteger(event.vacant) ? (event.vacant as number) : 0);
+    if (left <= 0) return lines;
+    this.#done += left;
+    const one = left === 1;
+    lines.push(`${left} more ${one ? 'slot' : 'slots'} had no old worker to stop: ${one ? 'its worker' : 'their workers'} had exited before the reload reached ${one ? 'it' : 'them'}, or had not started yet; ${one ? 'its next worker runs' : 'their next workers run'} the new code (${this.#done}/${total})`);
+    return lines;
+  }
 }
 
-/** How a worker the reload did not stop ended: `exited on its own (ended by SIGKILL)`. */
+/**
+ * How a worker the reload did not stop ended: `was killed by SIGKILL`, or
+ * `exited on its own (exit code 1)`. Not "exited on its own" for a signal (retest t64 N9: said
+ * of a `kill -9` from outside).
+ */
 function howExited(event: ClusterEvent): string {
   if (event.killedByPrimary === true) return 'was killed by the primary (see the cluster\'s log)';
-  return `exited on its own (${typeof event.signal === 'string' ? `ended by ${event.signal}` : `exit code ${typeof event.code === 'number' ? event.code : 'unknown'}`})`;
+  if (typeof event.signal === 'string') return `was killed by ${event.signal}`;
+  return `exited on its own (exit code ${typeof event.code === 'number' ? event.code : 'unknown'})`;
 }
 
 /**

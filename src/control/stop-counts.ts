@@ -72,7 +72,7 @@ export interface ReloadCrashes {
 export async function reloadWithCounts(
   primary: ClusterPrimary,
   reload: () => Promise<void>,
-): Promise<StopCounts & { workers: number; retired: number; joined: boolean; queued?: true; refilled?: number; refillsFailed?: number; crashed?: ReloadCrashes }> {
+): Promise<StopCounts & { workers: number; retired: number; vacant?: number; joined: boolean; queued?: true; refilled?: number; refillsFailed?: number; crashed?: ReloadCrashes }> {
   let stopped: ShutdownReport | undefined;
   let replaced: number | undefined;
   let retired = 0;
@@ -253,14 +253,16 @@ export function describeNotReplaced(retired: number): string {
 }
 
 /**
- * `1 old worker not stopped by the reload: it exited on its own during the reload (...)`: a
- * reload's slots whose worker it did not stop (`reloadComplete.vacant`, H574), as its log line
- * and `clusterkit reload` say it. Not "not replaced": such a slot's replacement may have taken
- * it over, as the progress line says (retest t63: "not replaced" beside "runs the new code").
+ * `1 old worker not stopped by the reload: it crashed or was killed before the
+ * reload stopped it (...)`: a reload's slots whose worker it did not stop
+ * (`reloadComplete.vacant`, H574), as its log line and `clusterkit reload` say it. Not "not
+ * replaced": such a slot's replacement may have taken it over, as the progress line says (retest
+ * t63: "not replaced" beside "runs the new code"). Not "exited on its own" either (retest t64 N9:
+ * said of a worker killed with SIGKILL).
  */
 export function describeVacant(vacant: number): string {
   const one = vacant === 1;
-  return `${vacant} old ${one ? 'worker' : 'workers'} not stopped by the reload: ${one ? 'it' : 'they'} exited on ${one ? 'its' : 'their'} own during the reload (or had not started yet), and ${one ? 'its slot runs' : 'their slots run'} the new code`;
+  return `${vacant} old ${one ? 'worker' : 'workers'} not stopped by the reload: ${one ? 'it' : 'they'} crashed or ${one ? 'was' : 'were'} killed before the reload stopped ${one ? 'it' : 'them'} (or had not started yet), and ${one ? 'its slot runs' : 'their slots run'} the new code`;
 }
 
 /** What a shutdown interrupted (`ShutdownReport.interrupted`, or a stop's answer read from the socket), as lines say it. */

@@ -13,7 +13,7 @@ import { testPrimary } from '../helpers/primary.js';
 import { onceEvent } from '../helpers/wait.js';
 
 describe('a reload with a slot whose worker died during it', () => {
-  it('[H574][H637] does not count that slot as replaced, and says why, in its event, its line and the reload command\'s answer', async () => {
+  it('[H574][H637][H655] does not count that slot as replaced, and says why, in its event, its line and the reload command\'s answer', async () => {
     const { logger, text } = capturedLogger('info');
     // A back-off far longer than the reload: the slot is still empty at its turn, however slow the machine.
     const primary = testPrimary({ workerCount: 2, logger, restart: { backoff: { initialMs: 60_000 } } });
@@ -35,12 +35,12 @@ describe('a reload with a slot whose worker died during it', () => {
     // Before: "reloaded web: 2 workers replaced, no request cut off".
     // H610: the worker killed during it is said after it, and "no request cut off" is the reload's own stops'.
     expect(describeReload('web', answer)).toBe(
-      "reloaded web: 1 worker replaced, no request cut off by its stops; 1 old worker not stopped by the reload: it exited on its own during the reload (or had not started yet), and its slot runs the new code; meanwhile 1 worker crashed or was killed, not by the reload: no request known cut off (the cluster's log says how)",
+      "reloaded web: 1 worker replaced, no request cut off by its stops; 1 old worker not stopped by the reload: it crashed or was killed during the reload, not by it: no request known cut off (the cluster's log says how), and its slot runs the new code",
     );
     expect(outcomeExitCode(reloadOutcome(answer))).toBe(0);
     // The reload started the slot again with the new code: both slots serve, its restart not needed.
     expect(primary.workers.map((worker) => worker.slot).sort()).toEqual([0, 1]);
-    expect(text()).toMatch(/rolling reload complete: 1 worker replaced, 1 old worker not stopped by the reload: it exited on its own during the reload/);
+    expect(text()).toMatch(/rolling reload complete: 1 worker replaced, 1 old worker not stopped by the reload: it crashed or was killed before the reload stopped it/);
   }, 90_000);
 
   it('[H574] does not count as replaced a worker killed while its own replacement starts (retest t59)', async () => {

@@ -131,7 +131,7 @@ export function describeEvent(event) {
     case 'reloadComplete':
       // The slots a scale-down removed meanwhile are said (H191); the browser has no shared code, hence the phrase here.
       // And the slots with no worker running at their turn (H574).
-      return `rolling reload complete: ${event.replaced} ${event.replaced === 1 ? 'worker' : 'workers'} replaced${stoppedSummary(event)}${event.retired > 0 ? `; ${event.retired} not replaced: a scale-down removed their slots` : ''}${event.vacant > 0 ? `; ${event.vacant} old ${event.vacant === 1 ? 'worker' : 'workers'} not stopped by the reload: ${event.vacant === 1 ? 'it' : 'they'} exited on ${event.vacant === 1 ? 'its' : 'their'} own during the reload (or had not started yet), and ${event.vacant === 1 ? 'its slot runs' : 'their slots run'} the new code` : ''}`;
+      return `rolling reload complete: ${event.replaced} ${event.replaced === 1 ? 'worker' : 'workers'} replaced${stoppedSummary(event)}${event.retired > 0 ? `; ${event.retired} not replaced: a scale-down removed their slots` : ''}${event.vacant > 0 ? `; ${event.vacant} old ${event.vacant === 1 ? 'worker' : 'workers'} not stopped by the reload: ${event.vacant === 1 ? 'it' : 'they'} crashed or ${event.vacant === 1 ? 'was' : 'were'} killed before the reload stopped ${event.vacant === 1 ? 'it' : 'them'} (or had not started yet), and ${event.vacant === 1 ? 'its slot runs' : 'their slots run'} the new code` : ''}`;
     case 'reloadFailed':
       return event.superseded === true ? `rolling reload superseded: ${event.error}` : `reload failed: ${event.error}`;
     case 'reloadJoined':

@@ -30,6 +30,18 @@ describe('health endpoint', () => {
     await expect(get(url('/nope'))).resolves.toMatchObject({ status: 404 });
   });
 
+  it('[H657] answers another method than GET and HEAD 405 with Allow and a body that says why (before: an empty body)', async () => {
+    const primary = testPrimary();
+    await primary.start();
+    const { address } = await primary.listenHealth({ port: 0, host: '127.0.0.1' });
+    for (const method of ['POST', 'DELETE', 'PUT']) {
+      const reply = await fetch(`http://127.0.0.1:${address.port}/healthz`, { method, body: method === 'DELETE' ? undefined : 'x', signal: AbortSignal.timeout(10_000) });
+      expect(reply.status).toBe(405);
+      expect(reply.headers.get('allow')).toBe('GET, HEAD');
+      expect(await reply.json()).toEqual({ status: 'method not allowed', reason: `${method} is not served: the endpoint answers GET and HEAD` });
+    }
+  });
+
   it('[H489][H494] counts a worker that closed every server it listened on as not ready, and ready again once it listens', async () => {
     const primary = testPrimary({ workerCount: 2, env: { PORT: '0' } }, 'workers/http-server.ts');
     const workers = await primary.start();

@@ -178,7 +178,9 @@ async function route(
   }
   const { path } = target;
   if (request.method !== 'GET' && request.method !== 'HEAD') {
-    response.writeHead(405, { allow: 'GET, HEAD' }).end();
+    // With a body, as every other answer here (retest t64: an empty 405 left a probe's author guessing).
+    response.setHeader('allow', 'GET, HEAD');
+    json(response, 405, { status: 'method not allowed', reason: `${String(request.method).slice(0, 16)} is not served: the endpoint answers GET and HEAD` });
     return;
   }
   switch (path) {

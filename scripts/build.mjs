@@ -57,8 +57,8 @@ for (const [entry, outfile, external] of [
   ['src/cli/worker-main.ts', 'dist/cli/worker-main.js', []],
   // The thread that loads a config file, so a config that never finishes can be stopped.
   ['src/cli/config/config-worker.ts', 'dist/cli/config-worker.js', ['jiti']],
-  // The thread `--watch` watches the tree on, so a storm of files never blocks the primary (H652).
-  ['src/cli/watch/watch-thread-main.ts', 'dist/cli/watch-thread-main.js', ['chokidar', 'picomatch']],
+  // The process `--watch` watches the tree in, so a storm of files never blocks the primary (H652, H658).
+  ['src/cli/watch/watch-process-main.ts', 'dist/cli/watch-process-main.js', ['chokidar', 'picomatch']],
 ]) {
   await build({ ...shared, entryPoints: [entry], outfile, external });
   mapOwnSourcesOnly(new URL(`../${outfile}.map`, import.meta.url));

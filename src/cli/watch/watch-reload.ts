@@ -19,7 +19,7 @@ import { isCodeFile, kCodeLoopCount, kReloadLoopCount, reloadLoopDetector } from
 import { watchSettingsFiles } from './settings-file-watch.js';
 import { ScriptWait } from './script-wait.js';
 import { kMtimeSlackMs, mtimeOf } from './tree-watcher.js';
-import { openWatchedTree, type WatchedTree } from './watch-thread.js';
+import { openWatchedTree, type WatchedTree } from './watch-process.js';
 import { kMaxDirectoryEntries, kMaxWatchedEntries, type LeftOut } from './watch-budget.js';
 import { shellWord } from '../../shell-word.js';
 import { kWatchIntake, processOwnWork } from '../../primary/lifecycle/own-work.js';

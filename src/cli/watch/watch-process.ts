@@ -1,21 +1,23 @@
 /**
- * The watched tree of `clusterkit run --watch`, watched on a thread of its own (H652): chokidar's
- * work on a storm of files (a `fs.watch` per file, a read of a directory at each change in it)
+ * The watched tree of `clusterkit run --watch`, watched in a process of its own (H652, H658):
+ * chokidar's work on a storm of files (a `fs.watch` per file, a read of a directory at each change)
  * blocked the primary's thread for 8 to 26 s at a time (hostile t65). The `TreeWatcher` runs in
- * watch-thread-main.ts; here its events arrive in batches, and `close()` ends the thread at once,
- * whatever it is doing, so a shutdown during a storm takes no longer than without one.
+ * watch-process-main.ts; here its events arrive in batches, and `close()` kills the process, whose
+ * watches the kernel lets go of in one go, so a shutdown during a storm takes no longer than
+ * without one. A thread, as before, closed 40,000 watches one by one in 2 s at its end, and the
+ * primary's exit waited for it (retest t65: `clusterkit stop` past `--shutdown-timeout`).
  *
- * Run from the sources (tests, tsx), there is no built thread script: the tree is watched on this
+ * Run from the sources (tests, tsx), there is no built script: the tree is watched on this
  * thread, as before (config-loader.ts does the same for its loading process).
  */
+import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { kWatchIntake, processOwnWork } from '../../primary/lifecycle/own-work.js';
 import { toError } from '../../to-error.js';
 import { TreeWatcher, type TreeWatcherEvents, type TreeWatcherOptions } from './tree-watcher.js';
 import { createIgnoreTest } from './watch-ignore.js';
-import type { ThreadMessage, ThreadRequest, WatchThreadData } from './watch-thread-protocol.js';
+import type { WatchMessage, WatchProcessData, WatchRequest } from './watch-process-protocol.js';
 
 /** What `watchAndReload` needs of the watched tree, on this thread or on its own. */
 export interface WatchedTree {
@@ -35,21 +37,24 @@ export interface WatchedTree {
 /** Batches taken in less than this apart (ms) are one stretch of the primary's work. */
 const kIntakeGapMs = 5;
 
-/** The heap the watch's thread may use (MB): past it, the thread ends, said, and the primary goes on without the watch. */
-const kThreadHeapMb = 1_024;
+/** The heap the watch's process may use (MB): past it, the process ends, said, and the primary goes on without the watch. */
+const kHeapMb = 1_024;
+
+/** The last bytes of the watch process's stderr kept, to say why it ended (a crash's stack, an out-of-memory report). */
+const kStderrTailBytes = 4_096;
 
 /**
  * Watches `roots` (absolute), leaving out what `ignore` (`--ignore-watch` patterns) and the
  * always-ignored entries match; resolves once the first scan is done.
  */
 export async function openWatchedTree(roots: readonly string[], ignore: readonly string[], cwd: string, events: TreeWatcherEvents, options: TreeWatcherOptions = {}): Promise<WatchedTree> {
-  const script = fileURLToPath(new URL('./watch-thread-main.js', import.meta.url));
+  const script = fileURLToPath(new URL('./watch-process-main.js', import.meta.url));
   if (!existsSync(script)) return TreeWatcher.open(roots, createIgnoreTest(roots, ignore, cwd), events, options);
-  return WatchThread.open(script, { roots, ignore, cwd, keep: options.keep, limits: options.limits }, events);
+  return WatchProcess.open(script, { roots, ignore, cwd, keep: options.keep, limits: options.limits }, events);
 }
 
-class WatchThread implements WatchedTree {
-  readonly #worker: Worker;
+class WatchProcess implements WatchedTree {
+  readonly #child: ChildProcess;
   readonly #events: TreeWatcherEvents;
   #files: string[] = [];
   readonly #missing = new Set<string>();
@@ -61,35 +66,54 @@ class WatchThread implements WatchedTree {
   #isEnded = false;
   /** The stretch of batches taken in one after the other: its start and its last end (Date.now()). */
   readonly #intake = { startAt: 0, lastAt: 0 };
+  #stderr = '';
 
-  private constructor(worker: Worker, events: TreeWatcherEvents) {
-    this.#worker = worker;
+  private constructor(child: ChildProcess, events: TreeWatcherEvents) {
+    this.#child = child;
     this.#events = events;
   }
 
-  static open(script: string, data: WatchThreadData, events: TreeWatcherEvents): Promise<WatchThread> {
-    // Unref'd: it never keeps the process up; `clusterkit run` closes it at its shutdown.
-    const worker = new Worker(script, { workerData: data, resourceLimits: { maxOldGenerationSizeMb: kThreadHeapMb } });
-    worker.unref();
-    const thread = new WatchThread(worker, events);
+  static open(script: string, data: WatchProcessData, events: TreeWatcherEvents): Promise<WatchProcess> {
+    // None of Node's options of the primary's (a debugger's port, an APM agent's --require in
+    // NODE_OPTIONS): the watch needs none, and loads only its own code. Its own process group
+    // (detached): a Ctrl-C in the terminal is the primary's to handle, which ends it at its shutdown.
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    const child = fork(script, [], { execArgv: [`--max-old-space-size=${kHeapMb}`], env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true });
+    // It never keeps the primary up; `clusterkit run` ends it at its shutdown, and at its exit at the latest.
+    child.unref();
+    child.channel?.unref();
+    const watch = new WatchProcess(child, events);
+    const killAtExit = () => child.kill('SIGKILL');
+    process.once('exit', killAtExit);
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (text: string) => {
+      watch.#stderr = (watch.#stderr + text).slice(-kStderrTailBytes);
+    });
+    (child.stderr as { unref?: () => void } | null)?.unref?.();
     return new Promise((resolve, reject) => {
       let isReady = false;
-      worker.on('message', (message: ThreadMessage) => {
+      child.on('message', (message: WatchMessage) => {
         if (message.kind === 'ready') {
           isReady = true;
-          thread.#files = message.files;
-          for (const root of message.missing) thread.#missing.add(root);
-          resolve(thread);
-        } else thread.#take(message);
+          watch.#files = message.files;
+          for (const root of message.missing) watch.#missing.add(root);
+          resolve(watch);
+        } else if (message.kind === 'failed') {
+          if (!isReady) reject(Object.assign(new Error(message.message), message.code === undefined ? {} : { code: message.code }));
+        } else watch.#take(message);
       });
-      worker.on('error', (error) => {
+      child.on('error', (error) => {
         if (!isReady) reject(error);
-        else thread.#end(`it failed: ${error.message}`);
+        else watch.#end(`it failed: ${error.message}`);
       });
-      worker.on('exit', (code) => {
-        if (!isReady) reject(new Error(`The watch's thread ended (exit code ${code}) before its first scan was done.`));
-        else thread.#end(`it exited (exit code ${code})`);
+      child.on('exit', (code, signal) => {
+        process.off('exit', killAtExit);
+        const how = `${signal === null ? `exit code ${code}` : `ended by ${signal}`}${watch.#lastWords()}`;
+        if (!isReady) reject(new Error(`The watch's process ended (${how}) before its first scan was done.`));
+        else watch.#end(`it exited (${how})`);
       });
+      watch.#post({ kind: 'start', data });
     });
   }
 
@@ -123,11 +147,14 @@ class WatchThread implements WatchedTree {
     this.#isClosed = true;
     this.#isEnded = true;
     this.#resolveChecks();
-    // Ended at once, its watches with it: asked to close, a thread busy with a storm would answer late.
-    await this.#worker.terminate();
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    // Ended at once, its watches with it: asked to close, a process busy with a storm would answer late.
+    const exited = new Promise((resolve) => this.#child.once('exit', resolve));
+    this.#child.kill('SIGKILL');
+    await exited;
   }
 
-  #take(message: ThreadMessage): void {
+  #take(message: WatchMessage): void {
     if (this.#isClosed) return;
     switch (message.kind) {
       case 'changes': {
@@ -174,7 +201,7 @@ class WatchThread implements WatchedTree {
         this.#events.recrawled?.(message.changes);
         return;
       case 'checked':
-        // A check that failed there is said, as a failed re-arm is on this thread.
+        // A check that failed there is said, as a failed re-arm is here.
         if (message.error !== undefined) this.#events.error(new Error(message.error));
         this.#checks.get(message.id)?.();
         this.#checks.delete(message.id);
@@ -184,12 +211,18 @@ class WatchThread implements WatchedTree {
     }
   }
 
-  /** The thread ended on its own (out of memory, a crash): said once, and no change is watched from then on. */
+  /** The process ended on its own (out of memory, a crash, killed): said once, and no change is watched from then on. */
   #end(how: string): void {
     if (this.#isEnded) return;
     this.#isEnded = true;
     this.#resolveChecks();
-    this.#events.error(new Error(`The watch's thread ended: ${how}. No change reloads the workers from now on; restart clusterkit run to watch again (leave data and output directories out with --ignore-watch).`));
+    this.#events.error(new Error(`The watch's process ended: ${how}. No change reloads the workers from now on; restart clusterkit run to watch again (leave data and output directories out with --ignore-watch).`));
+  }
+
+  /** `: <its last stderr line>`, or nothing. */
+  #lastWords(): string {
+    const line = this.#stderr.trim().split('\n').filter((text) => text.trim() !== '').at(-1);
+    return line === undefined ? '' : `: ${line.trim().slice(0, 300)}`;
   }
 
   #resolveChecks(): void {
@@ -197,7 +230,8 @@ class WatchThread implements WatchedTree {
     this.#checks.clear();
   }
 
-  #post(request: ThreadRequest): void {
-    this.#worker.postMessage(request);
+  #post(request: WatchRequest): void {
+    // Gone already (its exit is said): nothing to ask.
+    if (this.#child.connected) this.#child.send(request);
   }
 }

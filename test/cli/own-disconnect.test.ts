@@ -199,7 +199,9 @@ describe('clusterkit run: a worker that closes its own IPC channel', () => {
     // Before (final retest t57 N2): `reason=exit`, "code in the worker exited before they finished:
     // the script's own cleanup, a process.exit() ...", and the worker's own line said its deadline
     // was 4000 ms, the shutdown timeout, where it was 3000 ms (the timeout less its quarter).
-    expect(stderr).toMatch(/\[h555\] WARN worker 1 cut off 1 request still open at its shutdown deadline \(3000 ms after its stop began\)/);
+    // 3000 ms, or a little less on a loaded machine: the worker's stop is asked with what is left of
+    // the shutdown's 4 s (under-load run on 75d353f: 3935 ms left, so a deadline of 2951 ms).
+    expect(stderr).toMatch(/\[h555\] WARN worker 1 cut off 1 request still open at its shutdown deadline \((2[89]\d\d|3000) ms after its stop began\)/);
     expect(stderr).not.toContain('a process.exit() during its stop');
     expect(stderr).toMatch(/\[h555:1 err\] \[clusterkit\] WARN worker 1 \(pid \d+\) stopped on its own \d+ ms after its own code closed its IPC channel during its stop \(process\.disconnect\(\)\): it cut off 1 request still open at its deadline \((29\d\d|3000) ms\)/);
   }, 60_000);

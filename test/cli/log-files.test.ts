@@ -5,7 +5,7 @@
  * terminal's output unchanged; a file that cannot be opened is refused before any fork (exit 2);
  * SIGUSR2 reopens the files (after `mv app.log app.log.1`, the next lines go to a new app.log).
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { get } from '../helpers/http.js';
@@ -157,6 +157,33 @@ http.createServer((request, response) => {
     expect(defaulted.code).toBe(2);
     expect(defaulted.stderr).toContain(`"apps[0].log" is true, which PM2 takes for a file of its own under ~/.pm2/logs; clusterkit has no default log path: give one, as in log: './logs/dflt.log' (relative to the app's cwd).`);
     expect(defaulted.stderr).not.toMatch(/starting \d+ worker/);
+  });
+
+  it('[H659] a log file that is a file the run reads (the script, an env file, the config file, by another name too) is refused before any line is written: exit 2, the file unchanged', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({
+      'server.cjs': kScript,
+      '.env': 'GREETING=hi\n',
+      'ecosystem.config.cjs': "module.exports = { apps: [{ name: 'selfcfg', script: 'server.cjs', out_file: 'ecosystem.config.cjs' }] };",
+    });
+    const before = { script: read(join(project, 'server.cjs')), env: read(join(project, '.env')), config: read(join(project, 'ecosystem.config.cjs')) };
+    // Hostile t66: `-o s.js` appended the primary's lines to the script; every worker then failed on them.
+    const script = await cli(['run', 'server.cjs', '-w', '1', '--name', 'selfout', '-o', 'server.cjs'], { runtime, cwd: project });
+    expect(script.code).toBe(2);
+    expect(script.stderr).toBe(`clusterkit: Cannot use ${join(project, 'server.cjs')} as a log file: it is the script the workers run, and each line of the run's output appended to it would change it. Give the log another path (such as app.out.log).\n`);
+    // The env file under another name (a symlink), as -l; and Node's own --env-file.
+    symlinkSync(join(project, '.env'), join(project, 'env-link'));
+    const env = await cli(['run', 'server.cjs', '-w', '1', '--name', 'selfenv', '--env-file', '.env', '-l', 'env-link'], { runtime, cwd: project });
+    expect(env.code).toBe(2);
+    expect(env.stderr).toContain(`as a log file: it is an env file the run loads (${join(project, '.env')}), and each line`);
+    const nodeEnv = await cli(['run', 'server.cjs', '-w', '1', '--name', 'selfenv2', '--node-arg=--env-file=.env', '-e', '.env'], { runtime, cwd: project });
+    expect(nodeEnv.code).toBe(2);
+    expect(nodeEnv.stderr).toContain('it is an env file Node loads (--env-file in --node-arg)');
+    const config = await cli(['run', 'ecosystem.config.cjs'], { runtime, cwd: project });
+    expect(config.code).toBe(2);
+    expect(config.stderr).toContain('as a log file: it is the config file the settings were read from');
+    for (const result of [script, env, nodeEnv, config]) expect(result.stderr).not.toMatch(/starting \d+ worker/);
+    expect({ script: read(join(project, 'server.cjs')), env: read(join(project, '.env')), config: read(join(project, 'ecosystem.config.cjs')) }).toEqual(before);
   });
 
   it('[H314] SIGUSR2 reopens the log files: after mv app.log app.log.1, the earlier lines stay in app.log.1 and the next ones go to a new app.log, with an INFO line', async () => {

@@ -23,6 +23,7 @@
  *   PM2's `autorestart: false` end it for good. The others keep running, as PM2 keeps them; we
  *   exit once all have ended for good, with the highest exit code of their last runs.
  */
+import { checkLogFilesAreNotInputs } from '../logs/log-file-inputs.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { describeExit } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -88,7 +89,11 @@ export interface AppsPlan {
 export async function runApps(plan: AppsPlan, mainScript: string): Promise<number> {
   // Every app's log files are checked before any app starts: one that cannot be written refuses
   // the whole start (LogFileError, exit 2), as for a single app (H314).
-  for (const app of plan.apps) checkLogFiles(app.logFiles);
+  for (const app of plan.apps) {
+    // Not a file the app reads (H659), then writable.
+    checkLogFilesAreNotInputs(app);
+    checkLogFiles(app.logFiles);
+  }
   const withLogFiles = new Set(plan.apps.filter((app) => hasLogFiles(app.logFiles)).map((app) => app.name));
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   // The launcher's own lines go to every app's combined log (logFile), each file once; written at

@@ -4,6 +4,7 @@
  * its servers for draining. Supervision, signals and reload come from ClusterPrimary. What to
  * run (flags, config file) is worked out by run-plan.ts; several apps are run by run-apps.ts.
  */
+import { checkLogFilesAreNotInputs } from '../logs/log-file-inputs.js';
 import { usePromClientOf } from '../../prom-client.js';
 import { createJsonLogger, createLineLogger, type Logger } from '../../logger.js';
 import { shutdownExitCode } from '../../primary/lifecycle/primary-signals.js';
@@ -291,6 +292,8 @@ function openLogFiles(settings: RunSettings, logger: () => Logger): LogFiles | u
     stopEarlyOutput();
     return undefined;
   }
+  // Not a file the run reads (H659): a log appended to the script changed the code.
+  checkLogFilesAreNotInputs(settings);
   const files = new LogFiles(settings.logFiles, { warn: (text, fields) => logger().warn(fields, text), info: (text, fields) => logger().info(fields, text) });
   teeProcessOutput(files);
   if (process.platform !== 'win32') {

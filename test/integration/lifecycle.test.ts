@@ -156,6 +156,19 @@ describe('lifecycle events', () => {
     expect((error as Error).message).toMatch(/exited with code 9 before it ran any JavaScript: Node refused its options \(execArgv --bogus-invalid-flag/);
   });
 
+  it('[H660] a shutdown() from a workerReady listener during start(): the line counts the worker that was ready and stopped, and start() says no further worker is started (hostile t66: "no worker had been forked yet" beside graceful=1)', async () => {
+    const { logger, text } = capturedLogger();
+    const primary = testPrimary({ workerCount: 1, logger });
+    const shutdown = new Promise<ShutdownReport>((resolve) => primary.once('workerReady', () => void primary.shutdown().then(resolve)));
+    const error = await primary.start().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ShutdownInProgressError);
+    expect((error as Error).message).toBe('The primary is shutting down; no further worker will be started, and any already started is stopped with the rest.');
+    const report = await shutdown;
+    expect(report).toMatchObject({ graceful: [expect.objectContaining({ slot: 0 })], failed: [], killed: [], interrupted: 'start' });
+    expect(text()).toMatch(/\[t\] WARN shutdown complete: the start was interrupted, 1 worker stopped gracefully graceful=1 failed=0 killed=0 notStarted=0\n/);
+    expect(text()).not.toContain('no worker had been forked yet');
+  });
+
   it('[H186] a failed start counts the other worker it stopped before it was ready as notStarted, not as stopped gracefully', async () => {
     const { logger, text } = capturedLogger();
     const directory = mkdtempSync(join(tmpdir(), 'clusterkit-'));

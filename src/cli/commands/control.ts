@@ -138,7 +138,7 @@ function describeStops({ graceful, failed = 0, killed, requestsCut = 0, connecti
   // the other counts; one killed at the timeout is in `killed` alone (H210).
   if (Number.isSafeInteger(notStarted) && (notStarted as number) >= 0) {
     const unready = notStarted as number;
-    const none = killed > 0 || failed > 0 ? '' : ', no worker had been forked yet';
+    const none = killed > 0 || failed > 0 || graceful > 0 ? '' : ', no worker had been forked yet';
     parts.unshift(`${describeInterrupted(interrupted)}${unready === 0 ? none : `, ${plural(unready, 'worker')} stopped before ${unready === 1 ? 'it was' : 'they were'} ready`}`);
   }
   // The one cause the primary knew for them all, when it said one (H240, H255); the possible ones otherwise.

@@ -250,7 +250,7 @@ export class WorkerPool {
     onAdded?: (slots: readonly Slot[]) => void,
   ): Promise<WorkerHandle[]> {
     // Closed by a shutdown: a slot added now would never be forked nor retired, its waiters never answered (H405).
-    if (this.#isClosed) return Promise.reject(new ShutdownInProgressError('The primary is shutting down; no worker will be started.'));
+    if (this.#isClosed) return Promise.reject(new ShutdownInProgressError('The primary is shutting down; no further worker will be started.'));
     if (spec.name !== undefined && this.activeSlots().some((slot) => slot.spec.name === spec.name)) {
       return Promise.reject(new InvalidArgumentError(`A worker named "${spec.name}" already exists; worker names are unique. Stop it first, or pick another name.`));
     }
@@ -435,7 +435,9 @@ export class WorkerPool {
     this.#isClosed = true;
     this.#releaseHold();
     let cancelled = 0;
-    for (const slot of this.#slots) if (this.retire(slot, new ShutdownInProgressError('The primary is shutting down; no worker will be started.'))) cancelled++;
+    // Not "no worker will be started" (hostile t66, H660): a shutdown from a workerReady listener
+    // cuts a start short after its worker was ready; that one is stopped with the rest.
+    for (const slot of this.#slots) if (this.retire(slot, new ShutdownInProgressError('The primary is shutting down; no further worker will be started, and any already started is stopped with the rest.'))) cancelled++;
     return cancelled;
   }
 

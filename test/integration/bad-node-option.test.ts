@@ -45,6 +45,18 @@ describe('a Node option the workers cannot start with', () => {
     expect(forks).toBeLessThanOrEqual(2); // one per slot, at most: none restarted
   });
 
+  it('[H661] --env-file naming a missing file: the missing file is named, not --env-file as an option Node does not list (hostile t66)', async () => {
+    const missing = `missing-${process.pid}.env`;
+    const execArgv = [...workerFixture(kDefaultFixture).execArgv, `--env-file=${missing}`];
+    const primary = testPrimary({ execArgv, workerCount: 1, silent: true });
+    const error = await primary.start().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CrashLoopError);
+    const message = ((error as CrashLoopError).cause as Error).message;
+    expect(message).toMatch(new RegExp(`Node refused its options \\(execArgv (\\S+ )*--env-file; the file ${missing} that --env-file names does not exist\\), `));
+    expect(message).toContain('and on an --env-file whose file does not exist ("not found")');
+    expect(message).not.toContain('not an option this Node lists');
+  });
+
   it("[H253] a script's own process.exit(9) is no option error: retried as a failed start, 3 times", async () => {
     dir = mkdtempSync(join(tmpdir(), 'ck-h253-'));
     const script = join(dir, 'exits-9.cjs');

@@ -13,6 +13,8 @@
  * NODE_OPTIONS takes, and a valid one may be missing there (`--stack-size`, most V8 options),
  * so it only points at the likely culprit in the message.
  */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { capitalize } from '../../capitalize.js';
 import { describeExit, WorkerStartupError } from '../../errors.js';
 import { splitNodeOptions } from './loader-hint.js';
@@ -40,21 +42,48 @@ export function nodeOptionFailure(record: WorkerRecord, execArgv: readonly strin
   if (record.isOnline || record.hasSaidHello || record.ipcBytesRead > 0) return undefined;
   const fromExecArgv = optionNames(execArgv);
   const fromEnv = optionNames(splitNodeOptions(nodeOptions));
-  const likely = [...fromExecArgv, ...fromEnv].filter((name) => !process.allowedNodeEnvironmentFlags.has(name));
+  // Known to Node, but not in NODE_OPTIONS' list (hostile t66: `--env-file` was named as unknown).
+  const likely = [...fromExecArgv, ...fromEnv].filter((name) => !process.allowedNodeEnvironmentFlags.has(name) && !kKnownOutsideNodeOptions.has(name));
+  // An --env-file whose file is missing: Node says "<file>: not found" and exits 9 too (H661).
+  const missing = missingEnvFiles(execArgv);
   // Names only: a value may be a secret (`--title=...`), and Node's own line on the worker's stderr says which one it refused.
   const given = [
     fromExecArgv.length > 0 ? `execArgv ${fromExecArgv.join(' ')}` : 'no execArgv',
     ...(fromEnv.length > 0 ? [`NODE_OPTIONS ${fromEnv.join(' ')}`] : []),
   ].join(', ');
-  const culprit = likely.length > 0 ? `; likely ${unique(likely).join(', ')}, not an option this Node lists` : '';
+  const culprit =
+    missing.length > 0
+      ? `; ${missing.length === 1 ? `the file ${missing[0]} that --env-file names does not exist` : `the files ${missing.join(', ')} that --env-file names do not exist`}`
+      : likely.length > 0
+        ? `; likely ${unique(likely).join(', ')}, not an option this Node lists`
+        : '';
   const nodeOptionsToo = fromEnv.length > 0 ? ', or NODE_OPTIONS' : '';
   return new WorkerStartupError(
     record.id,
     'bad-node-option',
     `${capitalize(record.describe())} ${describeExit(record.exitCode, record.signal, record.pid)} before it ran any JavaScript: Node refused its options (${given}${culprit}), ` +
-      'and would refuse them in every worker, so it is not restarted. Node exits so on an option it does not know or one missing its value (its output says "bad option"). ' +
+      'and would refuse them in every worker, so it is not restarted. Node exits so on an option it does not know or one missing its value (its output says "bad option"), and on an --env-file whose file does not exist ("not found"). ' +
       `Fix or remove that option where the workers' Node options are set (${kWhereSet}${nodeOptionsToo}), then start again.`,
   );
+}
+
+/**
+ * Options Node takes on its command line that `process.allowedNodeEnvironmentFlags` (NODE_OPTIONS'
+ * list) leaves out: not unknown to Node. The ones that stop the script are refused up front
+ * (script-stopping-node-arg.ts); these run it.
+ */
+const kKnownOutsideNodeOptions: ReadonlySet<string> = new Set(['--env-file', '--env-file-if-exists', '--snapshot-blob', '--experimental-sea-config', '--test-only', '--watch-preserve-output']);
+
+/** The files `--env-file=<file>` / `--env-file <file>` name that do not exist (from the primary's working directory, which the workers share). */
+function missingEnvFiles(execArgv: readonly string[]): string[] {
+  const files: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const match = /^--env-file(?:=(.*))?$/s.exec(execArgv[i]!);
+    if (match === null) continue;
+    const file = match[1] ?? execArgv[++i];
+    if (file !== undefined && file !== '' && !existsSync(resolve(file))) files.push(file);
+  }
+  return unique(files);
 }
 
 /** The options' names, without their values: `--title=x` is `--title`; a value given as the next word is left out. */

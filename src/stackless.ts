@@ -1,3 +1,5 @@
+import { canSetStackSettings } from './stack-settings.js';
+
 /**
  * Errors made with no stack frames: refusals the primary answers to a worker's request (a relay
  * to no worker, a held relay past its limit, a type nobody handles). Their frames would only show
@@ -6,6 +8,8 @@
  * blocked the primary 6 s, two thirds of it in stack traces and their bytes on the wire).
  */
 export function stackless<E extends Error>(make: () => E): E {
+  // Frozen (node --frozen-intrinsics, H662): made with its stack, as any error.
+  if (!canSetStackSettings()) return make();
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {

@@ -20,6 +20,7 @@
  * first line; the primary checks a `listening` against the addresses the worker asked for
  * (channel-guard.ts), whoever sent it.
  */
+import { canSetStackSettings, framesFromStackText } from '../stack-settings.js';
 import { ReservedMessageError } from '../errors.js';
 import { writeOwnLine } from '../line-start.js';
 import { isClusterKitMessage } from '../messaging/envelope.js';
@@ -164,6 +165,14 @@ const kMaxFramesToNode = 64;
  * script's own `Error.prepareStackTrace` and `Error.stackTraceLimit` are set aside for the read.
  */
 function callerFiles(callee: Send, frames: number): Array<string | undefined> {
+  // Frozen (node --frozen-intrinsics, H662): setting them would throw; the stack's text is read.
+  if (!canSetStackSettings()) {
+    const { frames: read, isCut } = framesFromStackText(callee);
+    const files = read.slice(0, frames).map(({ file, name }) => (file === 'node:internal/cluster/utils' ? `${file}#${name ?? ''}` : file));
+    // Cut short by the frozen limit (10) before Node's helper could show: taken as Node's own, the
+    // guard's default where it cannot tell (a refused Node message would stop the worker's listen).
+    return isCut && files.length < frames && !files.includes(kSendHelper) ? [...files, kSendHelper] : files;
+  }
   const prepare = Error.prepareStackTrace;
   const limit = Error.stackTraceLimit;
   try {

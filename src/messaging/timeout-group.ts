@@ -2,6 +2,7 @@
  * Timeout groups of pending requests (pending.ts): requests with the same timeout added within
  * a short window share one p-timeout timer.
  */
+import { canSetStackSettings } from '../stack-settings.js';
 import pTimeout from 'p-timeout';
 import { timerDelay } from '../duration.js';
 
@@ -49,11 +50,13 @@ export function armTimeout(group: TimeoutGroup, onTimeout: () => void): void {
   // p-timeout builds a TimeoutError eagerly for its default rejection. We never use it (the
   // fallback rejects each member with its own MessageTimeoutError), so skip its stack capture.
   const stackTraceLimit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
+  // Frozen (node --frozen-intrinsics, H662): the capture is paid, nothing else changes.
+  const canSet = canSetStackSettings();
+  if (canSet) Error.stackTraceLimit = 0;
   try {
     // The window on top of a timeout near the longest delay must not overflow the timer.
     void pTimeout(group.allSettled, { milliseconds: timerDelay(group.timeoutMs + group.windowMs), fallback: onTimeout });
   } finally {
-    Error.stackTraceLimit = stackTraceLimit;
+    if (canSet) Error.stackTraceLimit = stackTraceLimit;
   }
 }

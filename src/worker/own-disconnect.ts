@@ -18,6 +18,7 @@
  * - anything else is the worker's own `process.disconnect()`.
  * A close made outside this process (the primary closing its end, or its death): undefined.
  */
+import { canSetStackSettings, framesFromStackText } from '../stack-settings.js';
 import cluster from 'node:cluster';
 
 /** How the channel was closed from inside the worker. */
@@ -67,6 +68,8 @@ const kChannelReader = 'node:internal/child_process';
 
 /** The file of the function that called `callee`; undefined when it cannot be read. */
 function callerFile(callee: (...args: never[]) => unknown): string | undefined {
+  // Frozen (node --frozen-intrinsics, H662): setting them would throw; the stack's text is read.
+  if (!canSetStackSettings()) return framesFromStackText(callee).frames[0]?.file;
   const prepare = Error.prepareStackTrace;
   const limit = Error.stackTraceLimit;
   try {

@@ -36,4 +36,13 @@ describe("the primary's own hooks", () => {
     expect(output).not.toContain('the workers that did start are stopped');
     expect(output).toMatch(/shutting down: the start failed; no worker is running, so none is stopped/);
   });
+
+  it('[H663] shutdown() called in _init, awaited or not: _destroy runs once, after _init returned (hostile t66: awaited, it never ran)', async () => {
+    for (const mode of ['init-awaits-shutdown', 'init-calls-shutdown']) {
+      const { result, output } = await run(mode);
+      expect({ mode, result }).toMatchObject({ mode, result: { start: 'rejected' } });
+      expect({ mode, destroyed: output.split('{"event":"destroyed"}').length - 1 }).toEqual({ mode, destroyed: 1 });
+      expect(output.indexOf('{"event":"destroyed"}')).toBeLessThan(output.indexOf('{"event":"result"'));
+    }
+  });
 });

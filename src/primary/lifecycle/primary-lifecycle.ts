@@ -238,6 +238,9 @@ export class PrimaryLifecycle {
       throw error;
     }
     this.#isInitialized = true;
+    // A shutdown() awaited in _init ended before _init returned, its _destroy skipped then (hostile
+    // t66, H663: what _init had opened stayed open): run now. One under way runs it at its turn.
+    if ((this.#state as PrimaryState) === 'stopped') await this.#runDestroy(this.#context.options.shutdownTimeoutMs);
     emit('initializeComplete', {});
     try {
       this.#heartbeat?.watchDescendants();

@@ -202,6 +202,19 @@ describe("PM2's ecosystem keys", () => {
     ]);
   });
 
+  it('[H664] the other shapes pm2 start takes: apps as one object, a pm2 key, a file that is one app, a top-level array (hostile t66: each refused)', () => {
+    const json = join(root, 'process.json');
+    const one = { name: 'api', script: 'server.js', instances: 2 };
+    for (const shape of [{ apps: one }, { pm2: [one] }, { pm2: one }, one, [one]]) {
+      const apps = checkConfig(shape, json);
+      expect({ shape, apps: apps.map((app) => ({ name: app.name, workers: app.layer.workers })) }).toEqual({ shape, apps: [{ name: 'api', workers: 2 }] });
+    }
+    // PM2's keys are PM2's in those shapes, whatever the file's name (a single app's exec_mode, max_memory_restart).
+    expect(checkConfig({ ...one, exec_mode: 'cluster', max_memory_restart: '300M' }, json)[0]!.layer.maxMemoryMb).toBe(300);
+    // No apps anywhere: refused as before, saying the shape.
+    expect(() => checkConfig({ name: 'api' }, json)).toThrow(/Known keys: apps/);
+  });
+
   // Before: "has no equivalent, and is not used: run clusterkit reload <name> from cron".
   it('[H377] cron_restart (and its alias cron) is cronRestart, with no warning; a bad one is refused by the key the file wrote', () => {
     expect(appOf({ name: 'api', cron_restart: '0 3 * * *' })).toMatchObject({ layer: { cronRestart: '0 3 * * *' }, warnings: [] });

@@ -84,11 +84,33 @@ const kNodeArgsExample = "['--max-old-space-size=256', '--import=tsx']";
 /** Checks the loaded file; returns its apps in order. */
 export function checkConfig(raw: unknown, file: string, unreadable: readonly UnreadableValue[] = []): ConfigApp[] {
   try {
-    return checkApps(raw, file, basename(file).startsWith('ecosystem'), unreadable);
+    const shaped = pm2Shape(raw);
+    return checkApps(shaped.raw, file, shaped.isPm2 || basename(file).startsWith('ecosystem'), unreadable);
   } catch (error) {
     if (error instanceof UsageError) throw new UsageError(`${file}: ${error.headline}`, 'run', error.details);
     throw error;
   }
+}
+
+/**
+ * The file as `{ apps: [...] }`, from the other shapes `pm2 start` takes (hostile t66, H664: each
+ * was refused, a single-app process.json with "5 problems: Unknown key ..."): `apps` as one
+ * object, a `pm2` key in its place, a file that is one app (it has `script`), a top-level array
+ * of apps, as PM2's `_startJson` (lib/API.js: `config.apps`, else `config.pm2`, else the file;
+ * one app becomes a list of one). Those shapes are PM2's: its keys are taken.
+ */
+function pm2Shape(raw: unknown): { raw: unknown; isPm2: boolean } {
+  if (Array.isArray(raw)) return { raw: { apps: raw }, isPm2: true };
+  if (!isPlainObject(raw)) return { raw, isPm2: false };
+  const { apps } = raw;
+  if (isPlainObject(apps)) return { raw: { ...raw, apps: [apps] }, isPm2: true };
+  if (apps !== undefined) return { raw, isPm2: false };
+  if (Object.hasOwn(raw, 'pm2')) {
+    const { pm2, ...rest } = raw;
+    return { raw: { ...rest, apps: isPlainObject(pm2) ? [pm2] : pm2 }, isPm2: true };
+  }
+  if (Object.hasOwn(raw, 'script')) return { raw: { apps: [raw] }, isPm2: true };
+  return { raw, isPm2: false };
 }
 
 /**

@@ -94,8 +94,8 @@ export class ReloadProgressLines {
   /**
    * The slots with no line yet at the reload's final wait or end: those whose old worker had
    * exited before the reload reached them (before it began too), or had not started yet. By
-   * slot where a worker of the slot became ready since the reload began; at the end, the rest
-   * counted together (`reloadComplete.vacant`).
+   * slot where a worker of the slot became ready since the reload began, or, at the end, where
+   * its worker was seen to exit during it; the rest counted together (`reloadComplete.vacant`).
    */
   #unsaid(event: ClusterEvent): string[] {
     const total = this.#total!;
@@ -107,12 +107,19 @@ export class ReloadProgressLines {
       lines.push(`slot ${slot}: worker ${workerId} ready; the slot's old worker had exited before the reload reached it, so it had none to stop (${this.#done}/${total})`);
     }
     if (event.type !== 'reloadComplete') return lines;
+    // Killed during the reload, its restart not ready by the end (retest t66 F3: counted with the rest, its slot and its kill unsaid).
+    for (const [slot, exited] of this.#exitedOnOwn) {
+      if (this.#said.has(slot) || this.#done >= total) continue;
+      this.#said.add(slot);
+      this.#done++;
+      lines.push(`slot ${slot}: worker ${exited.workerId} ${howExited(exited)} before the reload stopped it; the slot is started again with the new code (${this.#done}/${total})`);
+    }
     const retired = Number.isSafeInteger(event.retired) ? (event.retired as number) : 0;
     const left = Math.min(total - retired - this.#done, Number.isSafeInteger(event.vacant) ? (event.vacant as number) : 0);
     if (left <= 0) return lines;
     this.#done += left;
     const one = left === 1;
-    lines.push(`${left} more ${one ? 'slot' : 'slots'} had no old worker to stop: ${one ? 'its worker' : 'their workers'} had exited before the reload reached ${one ? 'it' : 'them'}, or had not started yet; ${one ? 'its next worker runs' : 'their next workers run'} the new code (${this.#done}/${total})`);
+    lines.push(`${left} more ${one ? 'slot' : 'slots'} had no old worker to stop: ${one ? 'its worker' : 'their workers'} had exited before the reload reached ${one ? 'it' : 'them'}, or had not started yet; ${one ? 'its next worker is' : 'their next workers are'} started with the new code (${this.#done}/${total})`);
     return lines;
   }
 }

@@ -9,6 +9,7 @@ import { kMaxPipelinedRequests } from '../../src/pipelined-requests.js';
 import { get } from '../helpers/http.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { testOptions, testPrimary, track } from '../helpers/primary.js';
+import { onCleanup } from '../helpers/cleanup.js';
 import { until } from '../helpers/wait.js';
 
 describe('health endpoint', () => {
@@ -30,7 +31,7 @@ describe('health endpoint', () => {
     await expect(get(url('/nope'))).resolves.toMatchObject({ status: 404 });
   });
 
-  it('[H657] answers another method than GET and HEAD 405 with Allow and a body that says why (before: an empty body)', async () => {
+  it('[H657] answers another method than GET and HEAD 405 with Allow and a body that says why (before: an empty body), without a 100 Continue first', async () => {
     const primary = testPrimary();
     await primary.start();
     const { address } = await primary.listenHealth({ port: 0, host: '127.0.0.1' });
@@ -40,6 +41,14 @@ describe('health endpoint', () => {
       expect(reply.headers.get('allow')).toBe('GET, HEAD');
       expect(await reply.json()).toEqual({ status: 'method not allowed', reason: `${method} is not served: the endpoint answers GET and HEAD` });
     }
+    // With Expect: 100-continue, the 405 comes first, no `100 Continue` (retest t66: a 50 MB body was uploaded for nothing).
+    const socket = net.connect(address.port, '127.0.0.1');
+    onCleanup(() => socket.destroy());
+    socket.setEncoding('latin1');
+    await once(socket, 'connect');
+    socket.write(`POST /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 50000000\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`);
+    const [first] = (await once(socket, 'data')) as [string];
+    expect(first.split('\r\n')[0]).toBe('HTTP/1.1 405 Method Not Allowed');
   });
 
   it('[H489][H494] counts a worker that closed every server it listened on as not ready, and ready again once it listens', async () => {

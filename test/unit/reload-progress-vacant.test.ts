@@ -88,7 +88,21 @@ describe('reload progress with a worker that exited on its own', () => {
     ] as unknown as ClusterEvent[];
     expect(new ReloadProgressLines('flags').lines(events)).toEqual([
       'slot 0: worker 5 ready, worker 1 stopped (1/3)',
-      '2 more slots had no old worker to stop: their workers had exited before the reload reached them, or had not started yet; their next workers run the new code (3/3)',
+      '2 more slots had no old worker to stop: their workers had exited before the reload reached them, or had not started yet; their next workers are started with the new code (3/3)',
+    ]);
+  });
+
+  it('[H656] at the end, names the slot whose worker was killed during the reload and whose restart was not ready yet (retest t66 F3)', () => {
+    const events = [
+      { type: 'reload', workers: 2 },
+      { type: 'workerReady', slot: 0, workerId: 8 },
+      { type: 'workerExit', slot: 1, workerId: 7, expected: false, signal: 'SIGKILL' },
+      { type: 'workerExit', slot: 0, workerId: 6, expected: true, code: 0 },
+      { type: 'reloadComplete', replaced: 1, vacant: 1 },
+    ] as unknown as ClusterEvent[];
+    expect(new ReloadProgressLines('flags').lines(events)).toEqual([
+      'slot 0: worker 8 ready, worker 6 stopped (1/2)',
+      'slot 1: worker 7 was killed by SIGKILL before the reload stopped it; the slot is started again with the new code (2/2)',
     ]);
   });
 });

@@ -127,13 +127,17 @@ export async function listenHealth(
   const source: HealthSource = { state: () => lifecycle.state, readyWorkers: () => countReady(pool, heartbeat, role), metrics };
   // Probes and scrapes send no body and a few headers: a client trickling either is cut after
   // 10 s, not Node's 300 s (`requestTimeout`) and 60 s (`headersTimeout`).
-  const server = loadHttp().createServer({ requestTimeout: kRequestTimeoutMs, headersTimeout: kRequestTimeoutMs, connectionsCheckingInterval: 1_000 }, (request, response) => {
+  const onRequest = (request: IncomingMessage, response: ServerResponse) => {
     if (!admitPipelined(request, response)) return;
     route(source, { minReady, role, metricsTimeoutMs, isLoopbackOnly, answers }, request, response).catch((error: unknown) => {
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
       response.end(`${toError(error).message}\n`);
     });
-  });
+  };
+  const server = loadHttp().createServer({ requestTimeout: kRequestTimeoutMs, headersTimeout: kRequestTimeoutMs, connectionsCheckingInterval: 1_000 }, onRequest);
+  // No `100 Continue` (Node's answer to `Expect: 100-continue` when nothing listens here): no path
+  // takes a body, so the client would upload it for nothing before its 405 (retest t66: 50 MB).
+  server.on('checkContinue', onRequest);
   await listenServer(server, 'listenHealth', port, host);
   capConnections(server, kMaxHealthConnections);
   // Bound to loopback, only this machine's processes may ask; a browser page of another site

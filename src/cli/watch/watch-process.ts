@@ -40,6 +40,9 @@ const kIntakeGapMs = 5;
 /** The heap the watch's process may use (MB): past it, the process ends, said, and the primary goes on without the watch. */
 const kHeapMb = 1_024;
 
+/** How long a message sent just before the watch process ended may come after its end (ms). */
+const kLastMessageMs = 100;
+
 /** The last bytes of the watch process's stderr kept, to say why it ended (a crash's stack, an out-of-memory report). */
 const kStderrTailBytes = 4_096;
 
@@ -107,10 +110,12 @@ class WatchProcess implements WatchedTree {
         if (!isReady) reject(error);
         else watch.#end(`it failed: ${error.message}`);
       });
-      child.on('exit', (code, signal) => {
+      // 'close', not 'exit': its stderr has been read to the end by then, for its last words. A
+      // message it sent just before it ended may still come after: its failure is waited for a moment.
+      child.on('close', (code, signal) => {
         process.off('exit', killAtExit);
         const how = `${signal === null ? `exit code ${code}` : `ended by ${signal}`}${watch.#lastWords()}`;
-        if (!isReady) reject(new Error(`The watch's process ended (${how}) before its first scan was done.`));
+        if (!isReady) setTimeout(() => reject(new Error(`The watch's process ended (${how}) before its first scan was done.`)), kLastMessageMs);
         else watch.#end(`it exited (${how})`);
       });
       watch.#post({ kind: 'start', data });

@@ -82,7 +82,8 @@ class WatchProcess implements WatchedTree {
     // (detached): a Ctrl-C in the terminal is the primary's to handle, which ends it at its shutdown.
     const env = { ...process.env };
     delete env.NODE_OPTIONS;
-    const child = fork(script, [], { execArgv: [`--max-old-space-size=${kHeapMb}`], env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true });
+    // `--expose-gc`: it collects a storm's garbage once the storm is over (watch-process-main.ts).
+    const child = fork(script, [], { execArgv: [`--max-old-space-size=${kHeapMb}`, '--expose-gc'], env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true });
     // It never keeps the primary up; `clusterkit run` ends it at its shutdown, and at its exit at the latest.
     child.unref();
     child.channel?.unref();

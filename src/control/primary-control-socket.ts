@@ -1,8 +1,11 @@
 /**
  * The control socket of a `ClusterPrimary` given a `serviceName`: the same requests as the
  * service runner's (`clusterkit status|reload|stop|scale|dashboard <name>`), for a primary the
- * user runs in a process of their own. A `stop` shuts the primary down but, unlike the runner's,
- * does not exit the process: that stays the user's call.
+ * user runs in a process of their own. A `stop` is a SIGTERM's (`clusterkit stop` says "same as
+ * kill -TERM"): with `handleSignals` (the default), the primary shuts down and its process exits
+ * with the code a SIGTERM's shutdown gives (hostile t67, H665: the process stayed, with no worker
+ * and no socket, while `stop` said "stopped", exit 0). Without it, the process is the code's own
+ * to end, as for a signal: the answer says it keeps running, and `stop` says so.
  */
 import type { ClusterPrimary } from '../primary/cluster-primary.js';
 import { clusterSettings, type SettingsSource } from './cluster-settings.js';
@@ -15,6 +18,8 @@ import { scaleWarning } from './scale-warning.js';
 import { scaleWithCounts, stopCounts } from './stop-counts.js';
 import { controlReload } from './update-env.js';
 import { lifecycleOf } from '../primary/lifecycle/primary-lifecycle.js';
+import { shutdownExitCode } from '../primary/lifecycle/primary-signals.js';
+import type { ShutdownReport } from '../primary/primary-events.js';
 
 export interface PrimarySocketSource {
   /** The script the workers run, shown by `status`. */
@@ -23,6 +28,8 @@ export interface PrimarySocketSource {
   targetWorkers(): number;
   /** What `show` says besides the primary's options (the count's reason, the health endpoint). */
   settings(): SettingsSource;
+  /** Whether a stop ends the process, as a SIGTERM does: the primary's `handleSignals`. */
+  readonly exitsOnStop: boolean;
 }
 
 /**
@@ -35,6 +42,7 @@ export async function openPrimaryControlSocket(primary: ClusterPrimary, name: st
   const recording = recordClusterEvents(primary);
   const status = (): ClusterStatus => clusterStatus(primary, { name, script: source.script, startedAt, targetWorkers: () => source.targetWorkers() });
   let server: ControlServer;
+  let stopped: ShutdownReport | undefined;
   try {
     server = await startControlServer(name, {
       status,
@@ -49,9 +57,14 @@ export async function openPrimaryControlSocket(primary: ClusterPrimary, name: st
       },
       stop: async () => {
         const report = await primary.shutdown({ requestedBy: 'control' });
-        return { ...stopCounts(report), pid: process.pid };
+        stopped = report;
+        return { ...stopCounts(report), pid: process.pid, ...(source.exitsOnStop ? {} : { keepsRunning: true }) };
       },
-      afterStop: () => server.close(),
+      afterStop: () => {
+        server.close();
+        // Once the answer is written, as a SIGTERM's shutdown ends (primary-signals.ts).
+        if (source.exitsOnStop && stopped !== undefined) process.exit(shutdownExitCode(stopped));
+      },
       events: (after) => recording.log.read(after),
     });
   } catch (error) {

@@ -164,6 +164,7 @@ export class ClusterPrimary<
       script: options.workerScript,
       targetWorkers: () => self.targetWorkers,
       settings: () => ({ scriptArgs: options.workerArgs, countReason: self.#countReason, health: self.#healthAddress, envNames: Object.keys(self.#context.pool.env) }),
+      exitsOnStop: options.handleSignals,
     };
     return openPrimaryControlSocket(self as unknown as ClusterPrimary, name, source).then((socket) => {
       // An XDG_RUNTIME_DIR that is ignored is said once, as `clusterkit run` says it (H393, H384).

@@ -10,7 +10,8 @@ import { ClusterNameInUseError, InvalidOptionError } from '../../src/index.js';
 import { controlRequest } from '../../src/control/control-client.js';
 import type { ClusterDescription, ClusterStatus, EventsPage } from '../../src/control/control-protocol.js';
 import { testPrimary } from '../helpers/primary.js';
-import { spawnScript } from '../helpers/spawn.js';
+import { isAlive } from '../helpers/processes.js';
+import { kRepoRoot, spawnNode, spawnScript } from '../helpers/spawn.js';
 import { isNoStall } from '../helpers/load-stall.js';
 
 const kSavedRuntime = process.env.XDG_RUNTIME_DIR;
@@ -47,7 +48,8 @@ describe('ClusterPrimary with a serviceName', () => {
     expect(page.events[5]).toMatchObject({ seq: 6, type: 'scaleComplete', from: 1, to: 2, graceful: 0, failed: 0, killed: 0, requestsCut: 0 });
     expect((await controlRequest('bare', 'events', { after: page.last, directory })) as EventsPage).toEqual({ events: [], last: 6, missed: 0 });
 
-    expect(await controlRequest('bare', 'stop', { directory })).toEqual({ graceful: 2, failed: 0, killed: 0, requestsCut: 0, pid: process.pid });
+    // handleSignals: false (the tests' primaries): the process is its code's, and the answer says it keeps running (H665).
+    expect(await controlRequest('bare', 'stop', { directory })).toEqual({ graceful: 2, failed: 0, killed: 0, requestsCut: 0, pid: process.pid, keepsRunning: true });
     expect(primary.state).toBe('stopped');
     expect(existsSync(join(directory, 'bare.sock'))).toBe(false);
   });
@@ -112,5 +114,25 @@ describe('ClusterPrimary with a serviceName', () => {
     const lines = named.stderr().split('\n').filter(Boolean);
     expect(lines.length).toBeGreaterThan(2);
     for (const line of lines) expect(line).toMatch(/^\[storeapp\] /);
+  });
+
+  it('[H665] a clusterkit stop ends the process of a primary with handleSignals, as a SIGTERM does; one without says it keeps running (hostile t67: "stopped", exit 0, the process left with no worker)', async () => {
+    privateRuntime();
+    const cli = (args: string[]) => spawnNode([join(kRepoRoot, 'dist/cli/main.js'), ...args], { env: { XDG_RUNTIME_DIR: runtime! } });
+    const owned = spawnScript('test/fixtures/kept-primary.ts', { env: { XDG_RUNTIME_DIR: runtime!, NAME: 'kept' } });
+    await owned.waitFor(/"event":"started"/);
+    const stop = cli(['stop', 'kept']);
+    await expect(stop.exited()).resolves.toBe(0);
+    expect(stop.stdout()).toBe('stopped kept: 1 worker stopped gracefully\n');
+    // Exited (0: every worker stopped cleanly) before the stop returned.
+    await expect(owned.exited(5_000)).resolves.toBe(0);
+
+    const kept = spawnScript('test/fixtures/kept-primary.ts', { env: { XDG_RUNTIME_DIR: runtime!, NAME: 'kept2', HANDLE_SIGNALS: '0' } });
+    await kept.waitFor(/"event":"started"/);
+    const second = cli(['stop', 'kept2']);
+    await expect(second.exited()).resolves.toBe(0);
+    expect(second.stdout()).toBe(`stopped kept2: 1 worker stopped gracefully; its primary (pid ${kept.child.pid}) keeps running: its code runs it with handleSignals: false, and ends the process itself\n`);
+    expect(isAlive(kept.child.pid!)).toBe(true);
+    kept.child.kill('SIGKILL');
   });
 });

@@ -75,10 +75,11 @@ export async function stopCommand(args: string[]): Promise<number | 'help'> {
   if (name === 'help') return 'help';
   // A stop may drain for minutes: no time limit, but a primary that does not read it is named (H443).
   const watch = new RequestWatch(name[0], 'stop');
-  let result: StopAnswer & { pid: number };
+  let result: StopAnswer & { pid: number; keepsRunning?: unknown };
   try {
-    result = (await watch.request((hooks) => controlRequest(name[0], 'stop', { hooks }))) as StopAnswer & { pid: number };
-    await waitForExit(result.pid);
+    result = (await watch.request((hooks) => controlRequest(name[0], 'stop', { hooks }))) as StopAnswer & { pid: number; keepsRunning?: unknown };
+    // A primary of the user's own code run with handleSignals: false keeps its process (H665): not waited for.
+    if (result.keepsRunning !== true) await waitForExit(result.pid);
   } catch (error) {
     // Another stop got there first, a moment ago (two typed at once): nothing to do, exit 0 (H453).
     const stopped = alreadyStopped(name[0], error);
@@ -91,9 +92,10 @@ export async function stopCommand(args: string[]): Promise<number | 'help'> {
   } finally {
     watch.end();
   }
-  process.stdout.write(`stopped ${name[0]}: ${describeStops(result)}\n`);
+  const kept = result.keepsRunning === true ? `; its primary (pid ${result.pid}) keeps running: its code runs it with handleSignals: false, and ends the process itself` : '';
+  process.stdout.write(`stopped ${name[0]}: ${describeStops(result)}${kept}\n`);
   // Workers stopped before they were ready cut nothing and did not fail a stop: the exit code leaves them out.
-  const { notStarted: _notStarted, interrupted: _interrupted, failedCause: _failedCause, killedCause: _killedCause, restartsCancelled: _restartsCancelled, killedConnectionsReset: _killedReset, ...counts } = result;
+  const { notStarted: _notStarted, interrupted: _interrupted, failedCause: _failedCause, killedCause: _killedCause, restartsCancelled: _restartsCancelled, killedConnectionsReset: _killedReset, keepsRunning: _keepsRunning, ...counts } = result;
   return outcomeExitCode(stopOutcome(counts));
 }
 

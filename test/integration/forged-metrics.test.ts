@@ -7,7 +7,7 @@
  * prom-client registry, the exposition `primary.metrics()` writes for `/metrics`.
  */
 import { describe, expect, it } from '@jest/globals';
-import { ClusterPrimary, type ProtocolError, type WorkerHandle } from '../../src/index.js';
+import { ClusterPrimary, MetricsScrapeError, RemoteError, type ProtocolError, type WorkerHandle } from '../../src/index.js';
 import { testOptions, track } from '../helpers/primary.js';
 import { record, until } from '../helpers/wait.js';
 
@@ -121,3 +121,27 @@ describe('worker metrics named as another worker\'s histogram series, or rejecte
     expect(primary.stats().find((row) => row.id === bySlot(0).id)!.protocolErrors).toBe(0);
   }, 120_000);
 });
+
+describe('a worker whose registry throws at a scrape [H666]', () => {
+  it('[H666] is left out of the scrape and counted, and said once with its error (hostile t67: without a word, the error lost)', async () => {
+    const primary = track(new ClusterPrimary(testOptions('throwing-metrics-worker.ts', { workerCount: 2, heartbeat: false })));
+    const warnings: Error[] = [];
+    primary.on('error', (error) => warnings.push(error));
+    const workers = await primary.start();
+    const thrower = workers.find((worker) => worker.slot === 1)!;
+    for (let scrape = 1; scrape <= 2; scrape++) {
+      const { values } = parseExposition(await primary.metrics({ timeoutMs: 10_000 }));
+      // The other worker's series only.
+      expect(values.get('app_ok')).toBe(1);
+      expect(values.get('clusterkit_worker_scrape_errors_total{slot="1"}')).toBe(scrape);
+    }
+    // Once, for two failed scrapes.
+    expect(warnings).toHaveLength(1);
+    const [warning] = warnings as [MetricsScrapeError];
+    expect(warning).toBeInstanceOf(MetricsScrapeError);
+    expect(warning).toMatchObject({ code: 'ERR_METRICS_SCRAPE', reason: 'threw', worker: `worker ${thrower.id} (pid ${thrower.pid})` });
+    expect(warning.message).toMatch(new RegExp(`^Worker ${thrower.id} \\(pid ${thrower.pid}\\) could not give its metrics: its registry's getMetricsAsJSON\\(\\) threw Error: registry boom <b>\\. `));
+    expect(warning.cause).toBeInstanceOf(RemoteError);
+  }, 90_000);
+});
+

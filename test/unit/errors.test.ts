@@ -73,6 +73,7 @@ function probeArguments(name: string): unknown[] {
     ProtocolError: ['worker 1 (pid 2)', 'bad-reply', '$ping'],
     ConfigUnloadableError: [['clusterkit.config.ts'], 'ParseError: Unexpected token'],
     CronScheduleError: ['* * * * * *', { reason: 'frequent', intervalMs: 1_000 }],
+    MetricsScrapeError: ['worker 2 (pid 4242)', 'threw', 5_000, { cause: new Error('boom') }],
   };
   return byName[name] ?? ['message'];
 }

@@ -19,6 +19,7 @@
  * The deadline counts replies that reached the primary in time even when the primary was busy
  * (pending.ts): a large registry's reply is announced by its first bytes, and waited for.
  */
+import { MetricsScrapeError, RemoteError } from '../../errors.js';
 import { completeMetrics, describeMetricsProblem, type MetricJson } from '../../messaging/metrics-reply.js';
 import { kMetricsRequest } from '../../messaging/system-types.js';
 import { loadPromClient, promClientLoadError, type PromClientModule } from '../../prom-client.js';
@@ -48,9 +49,11 @@ export class ClusterMetrics {
   #isDropTold = false;
   /** The collection under way: calls meanwhile share it. */
   #running: Promise<string> | undefined;
+  /** The workers whose registry threw, told once each (H666). */
+  readonly #toldThrown = new WeakSet<WorkerRecord>();
 
   constructor(
-    private readonly context: Pick<PrimaryContext, 'pool' | 'system' | 'options' | 'emit'>,
+    private readonly context: Pick<PrimaryContext, 'pool' | 'system' | 'options' | 'emit' | 'reportWarning'>,
     private readonly store: SharedStore,
     private readonly outcomes: OutcomeCounts = new OutcomeCounts(),
   ) {}
@@ -83,7 +86,10 @@ export class ClusterMetrics {
     const collected = new Map<number, MetricJson[]>();
     answers.forEach((answer, index) => {
       const record = workers[index]!;
-      if (answer.status === 'rejected') return this.#countError(record);
+      if (answer.status === 'rejected') {
+        this.#tellThrown(record, answer.reason, timeoutMs);
+        return this.#countError(record);
+      }
       // Checked here, not by the request: what fails comes from the worker's registry, and its report names the metric (t33 LOW-C).
       const problem = describeMetricsProblem(answer.value);
       if (problem !== undefined) {
@@ -153,6 +159,18 @@ export class ClusterMetrics {
     this.#isDropTold = true;
     const { workers, series, metrics, metricCount } = unmerged;
     this.context.emit('metricsDropped', { reason: 'no-prom-client', workers, series, metrics, metricCount, error: promClientLoadError() });
+  }
+
+  /**
+   * A worker whose registry threw (its answer a `RemoteError`): said once per worker, with the
+   * error (hostile t67, H666: a custom metric's get() that threw left out all of the worker's
+   * series, with no word and the error lost). A timeout is only counted: a blocked or dying
+   * worker misses a scrape as a matter of course, and its own lines say why.
+   */
+  #tellThrown(record: WorkerRecord, reason: unknown, timeoutMs: number): void {
+    if (!(reason instanceof RemoteError) || this.#toldThrown.has(record)) return;
+    this.#toldThrown.add(record);
+    this.context.reportWarning(new MetricsScrapeError(record.describe(), 'threw', timeoutMs, { cause: reason }));
   }
 
   /** One more failed scrape of the record's slot, under its name: the labels of the slot's other series (H351). */

@@ -91,7 +91,7 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
   // the whole start (LogFileError, exit 2), as for a single app (H314).
   for (const app of plan.apps) {
     // Not a file the app reads (H659), then writable.
-    checkLogFilesAreNotInputs(app);
+    checkLogFilesAreNotInputs(app, plan.apps.filter((other) => other !== app));
     checkLogFiles(app.logFiles);
   }
   const withLogFiles = new Set(plan.apps.filter((app) => hasLogFiles(app.logFiles)).map((app) => app.name));

@@ -156,6 +156,8 @@ const kShownDropped = 5;
 function watchText(watch: unknown): string {
   if (watch === false) return 'off';
   if (!isObject(watch)) return '-';
+  // Ended on its own (H667, retest t67: show said "on" after the watch process was killed, and nothing reloaded).
+  if (typeof watch.ended === 'string') return `ended: the watch process ${escapeControlChars(watch.ended.replace(/^it /, '')).slice(0, 300)}; no change reloads the workers until clusterkit run restarts`;
   const ignore = Array.isArray(watch.ignore) && watch.ignore.length > 0 ? `, ignoring ${stringsText(watch.ignore, '', ', ')}` : '';
   const delay = `a reload ${msText(watch.delayMs)} after the last change`;
   // A watched path that is gone is not watched: `show` must not say "on" of it (H256).

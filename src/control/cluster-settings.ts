@@ -71,6 +71,8 @@ export interface ClusterSettings {
         readonly looping: readonly { readonly path: string; readonly reloads: number }[];
         readonly largeDirectories?: readonly string[];
         readonly full?: readonly string[];
+        /** How the watch ended, after which nothing is watched (its process killed, out of memory: H667); missing while it watches. */
+        readonly ended?: string;
       };
   /**
    * Where the health endpoint listens, and `minReady`: the ready workers `/readyz` needs to
@@ -149,6 +151,7 @@ export interface SettingsSource {
         readonly looping?: (() => readonly { readonly path: string; readonly reloads: number }[]) | undefined;
         readonly largeDirectories?: (() => readonly string[]) | undefined;
         readonly full?: (() => readonly string[]) | undefined;
+        readonly ended?: (() => string | undefined) | undefined;
       }
     | undefined;
   readonly health: (AddressInfo & { readonly minReady: number; readonly role?: string | undefined }) | undefined;
@@ -203,6 +206,7 @@ export function clusterSettings(primary: ClusterPrimary, source: SettingsSource)
 function watchSettings(watch: NonNullable<SettingsSource['watch']>): Exclude<ClusterSettings['watch'], false> {
   const leftOut = [...(watch.leftOut?.() ?? [])];
   const isLeftOut = new Set(leftOut);
+  const ended = watch.ended?.();
   return {
     paths: [...watch.paths],
     ignore: [...watch.ignore],
@@ -213,6 +217,7 @@ function watchSettings(watch: NonNullable<SettingsSource['watch']>): Exclude<Clu
     looping: [...(watch.looping?.() ?? [])],
     largeDirectories: [...(watch.largeDirectories?.() ?? [])],
     full: [...(watch.full?.() ?? [])],
+    ...(ended === undefined ? {} : { ended }),
   };
 }
 

@@ -97,7 +97,7 @@ describe('--watch in a process of its own [H652][H658]', () => {
     await waitUntilGone([watcher]);
   });
 
-  it('[H658] the watch process ends with its primary killed with SIGKILL; one killed alone is said, and the cluster serves on', async () => {
+  it('[H658][H667] the watch process ends with its primary killed with SIGKILL; one killed alone is said, and shown, and the cluster serves on', async () => {
     const runtime = runtimeDir();
     const port = await freePort();
     const project = tempProject({ 'server.mjs': kServer });
@@ -105,9 +105,14 @@ describe('--watch in a process of its own [H652][H658]', () => {
     await run.waitFor(/\[watchkill\] watching \./);
     const [first] = watchProcesses(run.child.pid!);
     process.kill(first!, 'SIGKILL');
-    await run.waitFor(/watch error: The watch's process ended: it exited \(ended by SIGKILL\)\. No change reloads the workers from now on; restart clusterkit run to watch again/);
+    await run.waitFor(/watch error: The watch's process ended: it was killed by SIGKILL\. No change reloads the workers from now on; restart clusterkit run to watch again\./);
     const { code } = await cli(['status', 'watchkill'], { runtime });
     expect(code).toBe(0);
+    // [H667] show says it (retest t67: "on" after the watch process was killed).
+    const show = await cli(['show', 'watchkill'], { runtime });
+    expect(show.stdout).toMatch(/watch\s+ended: the watch process was killed by SIGKILL; no change reloads the workers until clusterkit run restarts\n/);
+    const json = JSON.parse((await cli(['show', 'watchkill', '--json'], { runtime })).stdout) as { settings: { watch: { ended?: string } } };
+    expect(json.settings.watch.ended).toBe('it was killed by SIGKILL');
     run.child.kill('SIGKILL');
     await run.exited(30_000);
     await until(() => !isAlive(run.child.pid!), 15_000, 'the primary gone');

@@ -229,6 +229,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
         looping: () => watching?.looping() ?? [],
         largeDirectories: () => watching?.largeDirectories() ?? [],
         full: () => watching?.full() ?? [],
+        ended: () => watching?.ended(),
       },
       // The env in force: a `reload --update-env` changes it (H336).
       get envNames() {

@@ -29,6 +29,8 @@ export interface WatchedTree {
   readonly leftOut: string[];
   /** Where new entries are not watched now, the watch being full (H650). */
   readonly full: string[];
+  /** How the watch ended on its own (its process killed, out of memory), after which nothing is watched; undefined while it watches (H667). */
+  readonly ended?: string | undefined;
   /** Resolves once the watcher watches what is on disk now (see `TreeWatcher.check`). */
   check(): Promise<void>;
   close(): Promise<void>;
@@ -67,6 +69,7 @@ class WatchProcess implements WatchedTree {
   #nextCheck = 0;
   #isClosed = false;
   #isEnded = false;
+  #endedHow: string | undefined;
   /** The stretch of batches taken in one after the other: its start and its last end (Date.now()). */
   readonly #intake = { startAt: 0, lastAt: 0 };
   #stderr = '';
@@ -115,9 +118,9 @@ class WatchProcess implements WatchedTree {
       // message it sent just before it ended may still come after: its failure is waited for a moment.
       child.on('close', (code, signal) => {
         process.off('exit', killAtExit);
-        const how = `${signal === null ? `exit code ${code}` : `ended by ${signal}`}${watch.#lastWords()}`;
-        if (!isReady) setTimeout(() => reject(new Error(`The watch's process ended (${how}) before its first scan was done.`)), kLastMessageMs);
-        else watch.#end(`it exited (${how})`);
+        const words = watch.#lastWords();
+        if (!isReady) setTimeout(() => reject(new Error(`The watch's process ended (${signal === null ? `exit code ${code}` : `killed by ${signal}`}${words}) before its first scan was done.`)), kLastMessageMs);
+        else watch.#end(`${signal === null ? `it exited with code ${code}` : `it was killed by ${signal}`}${words}`);
       });
       watch.#post({ kind: 'start', data });
     });
@@ -137,6 +140,10 @@ class WatchProcess implements WatchedTree {
 
   get full(): string[] {
     return [...this.#full];
+  }
+
+  get ended(): string | undefined {
+    return this.#endedHow;
   }
 
   check(): Promise<void> {
@@ -221,8 +228,11 @@ class WatchProcess implements WatchedTree {
   #end(how: string): void {
     if (this.#isEnded) return;
     this.#isEnded = true;
+    this.#endedHow = how;
     this.#resolveChecks();
-    this.#events.error(new Error(`The watch's process ended: ${how}. No change reloads the workers from now on; restart clusterkit run to watch again (leave data and output directories out with --ignore-watch).`));
+    // Out of memory: the advice is the watched tree's size; another end (a kill from outside) has none but the restart.
+    const advice = /heap|memory/i.test(how) ? ' (leave data and output directories out with --ignore-watch: the watch process ran out of memory)' : '';
+    this.#events.error(new Error(`The watch's process ended: ${how}. No change reloads the workers from now on; restart clusterkit run to watch again${advice}.`));
   }
 
   /** `: <its last stderr line>`, or nothing. */

@@ -95,6 +95,8 @@ export interface Watching {
   largeDirectories(): string[];
   /** Where new entries are not watched now, the watch holding `kMaxWatchedEntries` entries (absolute), for `clusterkit show` (H650). */
   full(): string[];
+  /** How the watch ended on its own (its process killed, out of memory: H667); undefined while it watches. */
+  ended(): string | undefined;
   close(): Promise<void>;
 }
 
@@ -628,6 +630,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     looping: () => [...looping].map(([path, reloads]) => ({ path, reloads })),
     largeDirectories: () => tree.leftOut,
     full: () => tree.full,
+    ended: () => tree.ended,
     close: async () => {
       isClosed = true;
       if (timer) clearTimeout(timer);

@@ -649,7 +649,9 @@ function logCounts(logger: Logger, report: ShutdownReport, fields: object, messa
     // Workers that were ready, then stopped with it (hostile t66, H660: a shutdown() from a workerReady
     // listener said "no worker had been forked yet" beside graceful=1).
     const graceful = counts.graceful > 0 ? `${plural(counts.graceful, 'worker')} stopped gracefully` : '';
-    const what = before !== '' ? `, ${before}` : unclean !== '' ? '' : graceful !== '' ? `, ${graceful}` : ', no worker had been forked yet';
+    // And beside workers not ready yet, as `clusterkit stop` says them (retest t67: one ready and stopped, one starting: the line left it out).
+    const head = [before, graceful].filter((part) => part !== '').join(', ');
+    const what = head !== '' ? `, ${head}` : unclean !== '' ? '' : ', no worker had been forked yet';
     logger.warn(fieldsOut, `${message}: ${describeInterrupted(report.interrupted)}${what}${unclean === '' ? '' : `; ${unclean}`}${cut}`);
   } else if (counts.failed + counts.killed === 0 && cut === '') logger.info(counts, message);
   else if (counts.failed + counts.killed === 0 && requestsCut === '') logger.warn(counts, `${message}: every worker stopped cleanly${reset}`);

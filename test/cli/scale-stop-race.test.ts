@@ -48,6 +48,6 @@ describe('clusterkit scale cut short by clusterkit stop', () => {
     await expect(scale).resolves.toMatchObject({ code: 1 });
     // The service had started: the stop's exit code, 0.
     await expect(run.exited(30_000)).resolves.toBe(0);
-    expect(run.stderr()).toMatch(/\[scaleready\] WARN shutdown complete: a scale-up was interrupted, 1 worker stopped before it was ready \(the lines above say how\) graceful=1 failed=0 killed=0 notStarted=1\n/);
+    expect(run.stderr()).toMatch(/\[scaleready\] WARN shutdown complete: a scale-up was interrupted, 1 worker stopped before it was ready \(the lines above say how\), 1 worker stopped gracefully graceful=1 failed=0 killed=0 notStarted=1\n/);
   });
 });

@@ -182,6 +182,6 @@ describe('clusterkit run: how the stop went', () => {
     // not started (H217: before, SIGKILLed at the 1 s timeout; H210: before that, killed and notStarted).
     expect(stop.stdout).toMatch(/^stopped stopstart: the start was interrupted, 1 worker stopped before it was ready, 1 worker stopped gracefully/);
     await expect(run.exited(30_000)).resolves.toBe(0);
-    expect(run.stderr()).toMatch(/\[stopstart\] WARN shutdown complete: the start was interrupted, 1 worker stopped before it was ready \(the lines above say how\) graceful=1 failed=0 killed=0 notStarted=1\n/);
+    expect(run.stderr()).toMatch(/\[stopstart\] WARN shutdown complete: the start was interrupted, 1 worker stopped before it was ready \(the lines above say how\), 1 worker stopped gracefully graceful=1 failed=0 killed=0 notStarted=1\n/);
   });
 });

@@ -241,7 +241,7 @@ describe('lifecycle events', () => {
       const bySlot = (slot: number) => online.events.map(({ worker }) => worker).find((worker) => worker.slot === slot);
       // Before: notStarted [slot 2's worker] as well, and the line read as three workers when two were alive.
       expect(report).toEqual({ graceful: [bySlot(0)], failed: [], killed: [bySlot(2)], requestsCut: 0, notStarted: [], interrupted: 'failed-start' });
-      expect(text()).toMatch(/\[t\] WARN shutdown complete: the start failed; 1 worker did not stop cleanly graceful=1 failed=0 killed=1 notStarted=0\n/);
+      expect(text()).toMatch(/\[t\] WARN shutdown complete: the start failed, 1 worker stopped gracefully; 1 worker did not stop cleanly graceful=1 failed=0 killed=1 notStarted=0\n/);
     } finally {
       online.stop();
       ready.stop();

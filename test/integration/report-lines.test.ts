@@ -147,6 +147,6 @@ describe('report lines', () => {
     await until(() => text().includes('shutdown complete'), 10_000, 'the shutdown line');
     expect(text()).toContain(`[t] ERROR worker ${broken.id} could not start: its _init() threw Error: bad config: the gate opened on a broken release`);
     expect(text()).not.toContain('did not stop cleanly');
-    expect(text()).toContain('[t] WARN shutdown complete: a worker was still starting, 1 worker stopped before it was ready (the lines above say how) graceful=1 failed=0 killed=0 notStarted=1\n');
+    expect(text()).toContain('[t] WARN shutdown complete: a worker was still starting, 1 worker stopped before it was ready (the lines above say how), 1 worker stopped gracefully graceful=1 failed=0 killed=0 notStarted=1\n');
   });
 });

@@ -211,8 +211,11 @@ describe("PM2's ecosystem keys", () => {
     }
     // PM2's keys are PM2's in those shapes, whatever the file's name (a single app's exec_mode, max_memory_restart).
     expect(checkConfig({ ...one, exec_mode: 'cluster', max_memory_restart: '300M' }, json)[0]!.layer.maxMemoryMb).toBe(300);
-    // No apps anywhere: refused as before, saying the shape.
-    expect(() => checkConfig({ name: 'api' }, json)).toThrow(/Known keys: apps/);
+    // A one-app file without its script: the script is what it misses (retest t67: "Unknown key "name"").
+    expect(() => checkConfig({ name: 'api', instances: 1 }, json)).toThrow(/script/);
+    expect(() => checkConfig({ name: 'api', instances: 1 }, json)).not.toThrow(/Unknown key "name"/);
+    // No app anywhere: refused as before, saying the shape.
+    expect(() => checkConfig({ instances: 1 }, json)).toThrow(/Known keys: apps/);
   });
 
   // Before: "has no equivalent, and is not used: run clusterkit reload <name> from cron".

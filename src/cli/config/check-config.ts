@@ -109,7 +109,8 @@ function pm2Shape(raw: unknown): { raw: unknown; isPm2: boolean } {
     const { pm2, ...rest } = raw;
     return { raw: { ...rest, apps: isPlainObject(pm2) ? [pm2] : pm2 }, isPm2: true };
   }
-  if (Object.hasOwn(raw, 'script')) return { raw: { apps: [raw] }, isPm2: true };
+  // One app: its script, or its name without one (retest t67: "Unknown key "name"" where the script was what was missing).
+  if (Object.hasOwn(raw, 'script') || Object.hasOwn(raw, 'name')) return { raw: { apps: [raw] }, isPm2: true };
   return { raw, isPm2: false };
 }
 

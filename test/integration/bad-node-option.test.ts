@@ -52,8 +52,8 @@ describe('a Node option the workers cannot start with', () => {
     const error = await primary.start().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CrashLoopError);
     const message = ((error as CrashLoopError).cause as Error).message;
-    expect(message).toMatch(new RegExp(`Node refused its options \\(execArgv (\\S+ )*--env-file; the file ${missing} that --env-file names does not exist\\), `));
-    expect(message).toContain('and on an --env-file whose file does not exist ("not found")');
+    expect(message).toMatch(new RegExp(`Node refused its options \\(execArgv (\\S+ )*--env-file; the file ${missing} that --env-file names does not exist \\(or is no file\\)\\), `));
+    expect(message).toContain('and on an --env-file whose file does not exist ("not found") or is a directory ("invalid format")');
     expect(message).not.toContain('not an option this Node lists');
   });
 

@@ -13,7 +13,7 @@
  * NODE_OPTIONS takes, and a valid one may be missing there (`--stack-size`, most V8 options),
  * so it only points at the likely culprit in the message.
  */
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { capitalize } from '../../capitalize.js';
 import { describeExit, WorkerStartupError } from '../../errors.js';
@@ -53,7 +53,7 @@ export function nodeOptionFailure(record: WorkerRecord, execArgv: readonly strin
   ].join(', ');
   const culprit =
     missing.length > 0
-      ? `; ${missing.length === 1 ? `the file ${missing[0]} that --env-file names does not exist` : `the files ${missing.join(', ')} that --env-file names do not exist`}`
+      ? `; ${missing.length === 1 ? `the file ${missing[0]} that --env-file names does not exist (or is no file)` : `the files ${missing.join(', ')} that --env-file names do not exist (or are no files)`}`
       : likely.length > 0
         ? `; likely ${unique(likely).join(', ')}, not an option this Node lists`
         : '';
@@ -62,7 +62,7 @@ export function nodeOptionFailure(record: WorkerRecord, execArgv: readonly strin
     record.id,
     'bad-node-option',
     `${capitalize(record.describe())} ${describeExit(record.exitCode, record.signal, record.pid)} before it ran any JavaScript: Node refused its options (${given}${culprit}), ` +
-      'and would refuse them in every worker, so it is not restarted. Node exits so on an option it does not know or one missing its value (its output says "bad option"), and on an --env-file whose file does not exist ("not found"). ' +
+      'and would refuse them in every worker, so it is not restarted. Node exits so on an option it does not know or one missing its value (its output says "bad option"), and on an --env-file whose file does not exist ("not found") or is a directory ("invalid format"). ' +
       `Fix or remove that option where the workers' Node options are set (${kWhereSet}${nodeOptionsToo}), then start again.`,
   );
 }
@@ -74,14 +74,15 @@ export function nodeOptionFailure(record: WorkerRecord, execArgv: readonly strin
  */
 const kKnownOutsideNodeOptions: ReadonlySet<string> = new Set(['--env-file', '--env-file-if-exists', '--snapshot-blob', '--experimental-sea-config', '--test-only', '--watch-preserve-output']);
 
-/** The files `--env-file=<file>` / `--env-file <file>` name that do not exist (from the primary's working directory, which the workers share). */
+/** The files `--env-file=<file>` / `--env-file <file>` name that do not exist, or are no file (from the primary's working directory, which the workers share). */
 function missingEnvFiles(execArgv: readonly string[]): string[] {
   const files: string[] = [];
   for (let i = 0; i < execArgv.length; i++) {
     const match = /^--env-file(?:=(.*))?$/s.exec(execArgv[i]!);
     if (match === null) continue;
     const file = match[1] ?? execArgv[++i];
-    if (file !== undefined && file !== '' && !existsSync(resolve(file))) files.push(file);
+    // Missing, or no file (a directory: Node says "invalid format", retest t67).
+    if (file !== undefined && file !== '' && statSync(resolve(file), { throwIfNoEntry: false })?.isFile() !== true) files.push(file);
   }
   return unique(files);
 }

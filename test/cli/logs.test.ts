@@ -53,6 +53,22 @@ describe('clusterkit logs', () => {
     await expect(run.exited()).resolves.toBe(0);
   });
 
+  it('[H668] asked for more lines than the buffer keeps, once it is full, says the older ones are not kept, and where they are (hostile t67: 2000 printed of 100000 asked, without a word)', async () => {
+    const runtime = runtimeDir();
+    const project = mkdtempSync(join(tmpdir(), 'ck-logs-'));
+    onCleanup(() => rmSync(project, { recursive: true, force: true }));
+    writeFileSync(join(project, 'app.cjs'), "for (let i = 0; i < 2500; i++) console.log('line ' + i);\nconsole.log('all said');\nsetInterval(() => {}, 1000);\n");
+    const run = startCli(['run', 'app.cjs', '-w', '1', '--name', 'many', '-l', 'all.log'], { runtime, cwd: project });
+    await run.waitFor(/all said/);
+    const many = await cli(['logs', 'many', '--lines', '100000'], { runtime });
+    expect(many.stdout.split('\n').filter(Boolean)).toHaveLength(2000);
+    expect(many.stderr).toBe(`clusterkit: printed the last 2000 lines: many keeps the last 2000 lines in memory, not the older ones; the cluster's log file keeps every such line: ${join(project, 'all.log')}\n`);
+    // Within the buffer: no note.
+    expect((await cli(['logs', 'many', '--lines', '10'], { runtime })).stderr).toBe('');
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
   it('[H36] prints the last lines (escaped, long lines in pieces), as JSON, per worker (refusing a worker that never ran), then follows new lines until the cluster stops', async () => {
     const { runtime, port, run } = await startWriter('chatty', 2);
     // What the run terminal shows: every line prefixed, the 40 000 characters in 16 KiB pieces,

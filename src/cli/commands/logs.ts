@@ -164,6 +164,10 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
     if (outcome === 'complete' && printed === 0 && lines > 0 && (workerId !== undefined || slot !== undefined || output !== undefined) && !values.json) {
       process.stderr.write(`clusterkit: ${describeNoLine(name, { workerId, slot, output })}${await keptInFile(name, output)}\n`);
     }
+    // More asked for than the buffer keeps, and it was full: the older lines are gone from it (hostile t67, H668: said nothing).
+    if (outcome === 'complete' && lines > kLogBufferLines && printed >= kLogBufferLines && !values.json) {
+      process.stderr.write(`clusterkit: printed the last ${printed} lines: ${name} keeps the last ${kLogBufferLines} lines in memory, not the older ones${await keptInFile(name, output)}\n`);
+    }
     return 0;
   } finally {
     wait.end();

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { PrimaryBlockedError } from '../../src/index.js';
-import { kMetricsMerge, OwnWork } from '../../src/primary/lifecycle/own-work.js';
+import { kMetricsMerge, kRelayWork, OwnWork } from '../../src/primary/lifecycle/own-work.js';
 
 describe('OwnWork', () => {
   it('[H627] adds up the work within a span, clipped to it, and leaves out stretches too short to block anything', () => {
@@ -34,4 +34,16 @@ describe('PrimaryBlockedError', () => {
     expect(user.ownWorkMs).toBeUndefined();
     expect(new PrimaryBlockedError(1_500, 1_500).message).toMatch(/Move long synchronous work out of the primary/);
   });
+
+  it("[H669] names the relaying of the workers' sendTo() requests, noted as one stretch while relays come back to back (hostile t67: a flood of 20,000 blamed the user's code)", () => {
+    const work = new OwnWork();
+    // As relay.ts notes it: the stretch made longer at each relay.
+    for (let at = 1_000; at <= 3_000; at += 2) work.extend(kRelayWork, 1_000, at);
+    expect(work.within(0, 10_000)).toEqual({ ms: 2_000, kind: kRelayWork });
+    const blocked = new PrimaryBlockedError(2_400, 2_500, false, { ms: 2_000, ...kRelayWork });
+    expect(blocked.message).toContain(
+      "2000 ms of it went to clusterkit's own work, relaying the workers' sendTo() requests to their targets: send fewer sendTo() at once from one worker (await them in batches of a few hundred), or lower maxPendingPerWorker.",
+    );
+  });
 });
+

@@ -33,6 +33,17 @@ export const kWatchIntake: OwnWorkKind = {
   advice: 'leave data and output directories out of the watch with --ignore-watch (ignoreWatch in the config file)',
 };
 
+/**
+ * Relaying the workers' `sendTo()` requests (relay.ts): each forwarded to its target, its answer
+ * back. Hostile tester t67: one worker's 20,000 `sendTo()` at once blocked the primary for 5 to
+ * 17 s on a loaded machine, and the warning told the user to move long synchronous work out of
+ * a primary whose only work was that relaying.
+ */
+export const kRelayWork: OwnWorkKind = {
+  what: "relaying the workers' sendTo() requests to their targets",
+  advice: 'send fewer sendTo() at once from one worker (await them in batches of a few hundred), or lower maxPendingPerWorker',
+};
+
 /** Stretches kept: enough for an episode of stalls of many scrapes; the oldest go first. */
 const kKept = 256;
 /** A stretch shorter than this is not kept (ms): a slow read's threshold (channel-guard.ts `kBusyReadMs`). */

@@ -433,11 +433,10 @@ function formatWindow(ms: number): string {
 
 /**
  * A worker's metrics could not be taken into a scrape (`primary.metrics()`, `/metrics`): its
- * registry threw or rejected (`reason: 'threw'`, `cause` the worker's error as a `RemoteError`),
- * or it did not answer within the scrape's timeout (`reason: 'timeout'`, `cause` the
- * `MessageTimeoutError`). Its series are left out of that scrape, as
- * `clusterkit_worker_scrape_errors_total` counts; said once per worker and reason (hostile t67,
- * H666: a collector that threw dropped all of a worker's series without a word).
+ * registry threw or rejected (`reason: 'threw'`, `cause` the worker's error as a `RemoteError`).
+ * Its series are left out of that scrape, as `clusterkit_worker_scrape_errors_total` counts; said
+ * once per worker (hostile t67, H666: a collector that threw dropped all of a worker's series
+ * without a word). A worker that does not answer in time is only counted, never told with this.
  */
 export class MetricsScrapeError extends ClusterKitError {
   override readonly name = 'MetricsScrapeError';
@@ -446,7 +445,7 @@ export class MetricsScrapeError extends ClusterKitError {
   constructor(
     /** The worker, as `worker 2 (pid 4242)`. */
     readonly worker: string,
-    readonly reason: 'threw' | 'timeout',
+    readonly reason: 'threw',
     /** The scrape's timeout (ms). */
     readonly timeoutMs: number,
     options: { cause?: unknown } = {},
@@ -454,17 +453,12 @@ export class MetricsScrapeError extends ClusterKitError {
     const cause = options.cause as { remoteName?: unknown; remoteMessage?: unknown } | undefined;
     const thrown = typeof cause?.remoteName === 'string' && typeof cause.remoteMessage === 'string' ? `${cause.remoteName}: ${cause.remoteMessage}` : describeValue(cause);
     super(
-      reason === 'threw'
-        ? `${capitalizeFirst(worker)} could not give its metrics: its registry's getMetricsAsJSON() threw ${thrown.slice(0, 512)}. Its series are left out of each scrape it fails (clusterkit_worker_scrape_errors_total counts them); fix the collector that throws (a custom metric's collect() or get()), then reload.`
-        : `${capitalizeFirst(worker)} did not give its metrics within ${timeoutMs} ms: its event loop is blocked, or its registry's getMetricsAsJSON() (a custom metric's collect() or get()) never settles. Its series are left out of each scrape it misses (clusterkit_worker_scrape_errors_total counts them); fix a collector that never settles, or give the scrape longer if it is legitimately slow.`,
+      `${capitalize(worker)} could not give its metrics: its registry's getMetricsAsJSON() threw ${thrown.slice(0, 512)}. Its series are left out of each scrape it fails (clusterkit_worker_scrape_errors_total counts them); fix the collector that throws (a custom metric's collect() or get()), then reload.`,
       options,
     );
   }
 }
 
-function capitalizeFirst(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
 
 /** The worker died or was stopped before it replied (rejected at its exit, not at the timeout). */
 export class WorkerExitedError extends ClusterKitError {

@@ -7,7 +7,7 @@ import { canSetStackSettings } from './stack-settings.js';
  * formatting them cost most of a flood's time (hostile t64: 50,000 forged relays to no worker
  * blocked the primary 6 s, two thirds of it in stack traces and their bytes on the wire).
  */
-export function stackless<E extends Error>(make: () => E): E {
+export function stackless<T>(make: () => T): T {
   // Frozen (node --frozen-intrinsics, H662): made with its stack, as any error.
   if (!canSetStackSettings()) return make();
   const limit = Error.stackTraceLimit;

@@ -19,6 +19,7 @@ import { abortReason, nextRequestId, PendingRequests } from './pending.js';
 import { RecordReceiver } from './record-receiver.js';
 import { kMetricsRequest, kPingRequest, kRelayedRequest, kShutdownRequest, kSyncRequest } from './system-types.js';
 import { isError } from '../readable-error.js';
+import { stackless } from '../stackless.js';
 
 export type { EndpointOptions, EndpointStats, InboundHandler } from './endpoint-options.js';
 
@@ -77,14 +78,19 @@ export class Endpoint {
       // A relay waits for bytes only: none of the primary's own requests is ahead of it.
       // Those ahead of it as it was queued, or at its deadline when more (retest t51: `behind 1` for one queued behind 100 that timed out first), never past the limit.
       // One sent after a wait of a tenth of its time or more says so (newcomer t64: a queue's wait blamed on the handler).
-      (request, timeoutMs) =>
-        new MessageTimeoutError(
-          request.type,
-          timeoutMs,
-          options.describePeer(),
-          request.isWaiting ? (request.isSeparate ? 0 : Math.min(options.maxPending, Math.max(this.#pending.ownInFlight, request.aheadWhenQueued))) : undefined,
-          !request.isWaiting && request.queuedMs !== undefined && request.queuedMs >= timeoutMs / 10 ? request.queuedMs : undefined,
-        ),
+      (request, timeoutMs) => {
+        const make = (): MessageTimeoutError =>
+          new MessageTimeoutError(
+            request.type,
+            timeoutMs,
+            options.describePeer(),
+            request.isWaiting ? (request.isSeparate ? 0 : Math.min(options.maxPending, Math.max(this.#pending.ownInFlight, request.aheadWhenQueued))) : undefined,
+            !request.isWaiting && request.queuedMs !== undefined && request.queuedMs >= timeoutMs / 10 ? request.queuedMs : undefined,
+          );
+        // A relay's: made again under the user's type before anyone sees it (relay.ts, cluster-worker.ts).
+        // Its frames, only our timers', cost most of a relay flood's expiry (hostile t67 F3).
+        return request.isSeparate ? stackless(make) : make();
+      },
       () => this.#admission.admitWaiting(),
       isRelayed,
       options.keepsSlotUntilAnswered,

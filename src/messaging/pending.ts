@@ -21,6 +21,7 @@
 import { WorkerExitedError } from '../errors.js';
 import { isError } from '../readable-error.js';
 import { armTimeout, groupWindowMs, TimeoutGroup } from './timeout-group.js';
+import { onAbort } from './on-abort.js';
 
 let lastRequestId = 0;
 
@@ -71,8 +72,8 @@ export class PendingRequest {
     readonly signal: AbortSignal | undefined,
   ) {}
 
-  /** Set while an abort listener is attached; removed when the request settles. */
-  onAbort: (() => void) | undefined = undefined;
+  /** Set while it waits on its signal: unsubscribes it (on-abort.ts), as the request settles. */
+  offAbort: (() => void) | undefined = undefined;
   /** Set when a reply-ahead record announced the reply: it is on its way. */
   isArriving = false;
   /** Armed at the deadline of an arriving request, for its grace; cleared when it settles. */
@@ -185,8 +186,7 @@ export class PendingRequests {
       // First: user code may have patched the signal's addEventListener to throw. The request
       // is then refused with it (the caller's catch), and nothing is left registered that
       // would settle it a second time at its deadline.
-      request.onAbort = () => this.#giveUp(id, abortReason(signal));
-      signal.addEventListener('abort', request.onAbort, { once: true });
+      request.offAbort = onAbort(signal, () => this.#giveUp(id, abortReason(signal)));
     }
     if (isWaiting) {
       request.isWaiting = true;
@@ -194,7 +194,11 @@ export class PendingRequests {
       this.#waiting++;
     } else if (request.isSeparate) this.#separateInFlight++;
     this.#entries.set(id, request);
-    if (group) group.unsettled++;
+    if (group) {
+      if (group.firstId === 0) group.firstId = id;
+      group.lastId = id;
+      group.unsettled++;
+    }
   }
 
   get(id: number): PendingRequest | undefined {
@@ -288,7 +292,7 @@ export class PendingRequests {
     this.#entries.delete(id);
     if (request.isWaiting) this.#waiting--;
     else if (request.isSeparate) this.#separateInFlight--;
-    if (request.onAbort) request.signal?.removeEventListener('abort', request.onAbort);
+    request.offAbort?.();
     if (request.graceTimer) clearTimeout(request.graceTimer);
     const group = request.group;
     if (group && --group.unsettled === 0 && !group.isOpen) group.finish();
@@ -326,7 +330,7 @@ export class PendingRequests {
     this.#closeGroup(group);
     // After the next poll: replies already in the socket are read first, and count.
     setImmediate(() => {
-      const expired = [...this.#entries.values()].filter((request) => request.group === group);
+      const expired = this.#membersOf(group);
       // Each error made before any settles: a queued one is said behind the requests that were
       // ahead of it at the deadline, not behind none once they timed out first (tester t51: `queuedBehind=0`).
       const errors = expired.map((request) => (request.isArriving ? undefined : this.timeoutError(request, group.timeoutMs)));
@@ -338,11 +342,27 @@ export class PendingRequests {
     });
   }
 
+  /** `group`'s members still pending, in the order they were added. */
+  #membersOf(group: TimeoutGroup): PendingRequest[] {
+    const span = group.lastId - group.firstId + 1;
+    // Through the ids between its first and last member: those added during its window (at most
+    // 10 ms), fewer than all pending ones when many are. Ids wrap after 2^53: then every one.
+    if (span > 0 && span < this.#entries.size) {
+      const members: PendingRequest[] = [];
+      for (let id = group.firstId; id <= group.lastId; id++) {
+        const request = this.#entries.get(id);
+        if (request?.group === group) members.push(request);
+      }
+      return members;
+    }
+    return [...this.#entries.values()].filter((request) => request.group === group);
+  }
+
   /** Rejects `request`'s caller with `error`; its entry, and the slot it takes, stay until the peer answers. */
   #abandon(request: PendingRequest, error: Error): void {
     request.isAbandoned = true;
-    if (request.onAbort) request.signal?.removeEventListener('abort', request.onAbort);
-    request.onAbort = undefined;
+    request.offAbort?.();
+    request.offAbort = undefined;
     if (request.graceTimer) clearTimeout(request.graceTimer);
     request.graceTimer = undefined;
     const group = request.group;

@@ -18,11 +18,19 @@ export function groupWindowMs(timeoutMs: number): number {
  * Requests sharing one timer. It keeps no list of its members: a settled request must become
  * garbage at once (a list would keep thousands alive long enough to be promoted to the old
  * generation, which made GC the largest cost under load). Expiry, which is rare, finds the
- * members still pending in the pending table instead.
+ * members still pending in the pending table instead, by the range of their ids.
  */
 export class TimeoutGroup {
   /** Members not yet settled; the group's timer is cleared when this reaches 0 after closing. */
   unsettled = 0;
+  /**
+   * The ids of its first and last member (ids rise: pending.ts's `nextRequestId`). Its members
+   * are among the ids between: expiry looks them up there, not through every pending request,
+   * which made a flood of requests with as many distinct timeouts (relays, each with what is left
+   * of its sender's time) quadratic (hostile t67 F3).
+   */
+  firstId = 0;
+  lastId = 0;
   /** Takes members until `closesAt`, or until a newer group for its timeout replaces it. */
   isOpen = true;
   readonly closesAt: number;

@@ -6,6 +6,7 @@
  * it is held until then.
  */
 import { abortReason } from '../messaging/pending.js';
+import { onAbort } from '../messaging/on-abort.js';
 
 /**
  * Rejects with `error` once `deadline` (a `performance.now()` time, in ms) has passed, at once if
@@ -16,16 +17,18 @@ export function rejectAtDeadline(error: unknown, deadline: number, signal: Abort
   if (remaining <= 0) return Promise.reject(error);
   if (signal?.aborted) return Promise.reject(abortReason(signal));
   return new Promise<never>((_resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(abortReason(signal as AbortSignal));
-    };
     // Rounded up, plus one: a timer may fire up to a millisecond before the time it was set for
     // (its clock is the event loop's, read at the start of the turn).
     const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      offAbort?.();
       reject(error);
     }, Math.ceil(remaining) + 1);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    // Many sendTo() may share one signal: one listener for them all (on-abort.ts).
+    const offAbort =
+      signal &&
+      onAbort(signal, () => {
+        clearTimeout(timer);
+        reject(abortReason(signal));
+      });
   });
 }

@@ -16,7 +16,6 @@
  * in that queue fails with a MessageTimeoutError that says it was never sent, and behind how many.
  */
 import { stackless } from '../../stackless.js';
-import { setMaxListeners } from 'node:events';
 import {
   MessageTimeoutError,
   NoHandlerError,
@@ -31,6 +30,7 @@ import type { PrimaryContext } from '../primary-context.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 import { stoppingRefusal } from '../pool/worker-endpoint.js';
 import { kRelayWork } from '../lifecycle/own-work.js';
+import { onAbort } from '../../messaging/on-abort.js';
 
 export function registerRelay({ pool, system, options }: Pick<PrimaryContext, 'pool' | 'system' | 'options'>): void {
   const share = senderShare(options.maxPendingPerWorker);
@@ -72,9 +72,18 @@ function dropIfIdle(destination: WorkerRecord, sender: WorkerRecord, lane: Lane)
 /**
  * Runs `send` when `sender` has fewer than `share` relays awaiting `destination`'s replies, else
  * once one of them settles, in order. Rejects, unsent, when `waitMs` pass first (`timeoutError`
- * gets how many were ahead) or `signal` aborts.
+ * gets how many were ahead), when its turn comes too late (`isTooLate()`), or `signal` aborts.
  */
-function inLane<T>(destination: WorkerRecord, sender: WorkerRecord, share: number, waitMs: number, signal: AbortSignal, send: () => Promise<T>, timeoutError: (ahead: number) => Error): Promise<T> {
+export function inLane<T>(
+  destination: WorkerRecord,
+  sender: WorkerRecord,
+  share: number,
+  waitMs: number,
+  signal: AbortSignal,
+  send: () => Promise<T>,
+  timeoutError: (ahead: number) => Error,
+  isTooLate: () => boolean,
+): Promise<T> {
   const lane = laneOf(destination, sender);
   const run = (): Promise<T> => {
     lane.inFlight++;
@@ -98,22 +107,25 @@ function inLane<T>(destination: WorkerRecord, sender: WorkerRecord, share: numbe
       entry.isGone = true;
       lane.queued--;
       clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      offAbort();
       if (lane.queued === 0) lane.queue.length = 0;
       dropIfIdle(destination, sender, lane);
       reject(error);
     };
-    const onAbort = (): void => leave(abortReason(signal));
     const entry = {
       isGone: false,
       start: (): void => {
         clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        run().then(resolve, reject);
+        offAbort();
+        // Its turn came as the relays ahead of it timed out, just before its own deadline: sent
+        // now it would run at the target after its sender gave up, and be said not answered
+        // (hostile t67 F3). Never sent, as the endpoint's own queue says (pending.ts `issue()`).
+        if (isTooLate()) reject(timeoutError(ahead));
+        else run().then(resolve, reject);
       },
     };
     const timer = Number.isFinite(waitMs) ? setTimeout(() => leave(timeoutError(ahead)), waitMs) : undefined;
-    signal.addEventListener('abort', onAbort, { once: true });
+    const offAbort = onAbort(signal, () => leave(abortReason(signal)));
     lane.queue.push(entry);
     lane.queued++;
   });
@@ -163,10 +175,14 @@ function forwardNow(pool: PrimaryContext['pool'], share: number, { target, type,
   const signal = senderGone(sender);
   const send = (): Promise<unknown> =>
     // What is left of the wait: a relay that waited in its lane does not outlive its sender's deadline.
-    destination.endpoint.request(kRelayedRequest, relayed, Math.max(1, waitMs - (performance.now() - started)), signal).catch((error: unknown) => {
-      throw renamed(error, type, destination, timeoutMs);
+    // Whole ms: the relays of a burst then share a timeout, and so one timer (timeout-group.ts).
+    destination.endpoint.request(kRelayedRequest, relayed, Math.max(1, Math.floor(waitMs - (performance.now() - started))), signal).catch((error: unknown) => {
+      // Answered to the sender, which makes its own: no frames of ours (a flood's expiry, hostile t67 F3).
+      throw stackless(() => renamed(error, type, destination, timeoutMs));
     });
-  return inLane(destination, sender, share, waitMs, signal, send, (ahead) => new MessageTimeoutError(type, timeoutMs ?? waitMs, destination.describe(), ahead));
+  const unsent = (ahead: number): MessageTimeoutError => stackless(() => new MessageTimeoutError(type, timeoutMs ?? waitMs, destination.describe(), ahead));
+  const isTooLate = (): boolean => timeoutMs !== null && isTooLateToSend(waitMs - (performance.now() - started), timeoutMs);
+  return inLane(destination, sender, share, waitMs, signal, send, unsent, isTooLate);
 }
 
 /** Per sender, a signal aborted when it exits: one listener on its exit, however many relays. */
@@ -177,8 +193,6 @@ function senderGone(sender: WorkerRecord): AbortSignal {
   if (signal) return signal;
   const controller = new AbortController();
   signal = controller.signal;
-  // One abort listener per relay in flight (up to maxPendingPerWorker): not a leak to warn about.
-  setMaxListeners(0, signal);
   senderSignals.set(sender, signal);
   void sender.whenExited.promise.then(() => controller.abort(new WorkerExitedError(sender.exitDescription(), 'before the reply to its relayed message came')));
   return signal;

@@ -88,6 +88,8 @@ export interface ClusterEvent {
   retired?: number;
   /** `reloadComplete`: slots that had no worker at their turn, not replaced (H574); absent when none. */
   vacant?: number;
+  /** `reloadComplete`: of `vacant`, the slots whose worker, running as the reload began, crashed or was killed during it; with `vacant`. */
+  vacantCrashed?: number;
   /** `reloadComplete`: slots given up in a crash loop that the reload started again and that did not stay up the startup window (H517); absent when none. */
   refillsFailed?: number;
   /** `crashLoopRefill`: the numbers of the slots given up in a crash loop that the reload starts again (H259, H528). */

@@ -72,23 +72,25 @@ export interface ReloadCrashes {
 export async function reloadWithCounts(
   primary: ClusterPrimary,
   reload: () => Promise<void>,
-): Promise<StopCounts & { workers: number; retired: number; vacant?: number; joined: boolean; queued?: true; refilled?: number; refillsFailed?: number; crashed?: ReloadCrashes }> {
+): Promise<StopCounts & { workers: number; retired: number; vacant?: number; vacantCrashed?: number; joined: boolean; queued?: true; refilled?: number; refillsFailed?: number; crashed?: ReloadCrashes }> {
   let stopped: ShutdownReport | undefined;
   let replaced: number | undefined;
   let retired = 0;
   let vacant = 0;
+  let vacantCrashed: number | undefined;
   let joined = false;
   let queued = false;
   // Set once this request's reload began: at once for one it started or joined, at the next `reload` event for a queued one.
   let isOwn = true;
   let refilled = 0;
   let refillsFailed = 0;
-  const onComplete = (event: { readonly replaced: number; readonly retired: number; readonly stopped: ShutdownReport; readonly refillsFailed?: number; readonly vacant?: number }) => {
+  const onComplete = (event: { readonly replaced: number; readonly retired: number; readonly stopped: ShutdownReport; readonly refillsFailed?: number; readonly vacant?: number; readonly vacantCrashed?: number }) => {
     if (!isOwn) return;
     stopped = event.stopped;
     replaced = event.replaced;
     retired = event.retired;
     vacant = event.vacant ?? 0;
+    vacantCrashed = event.vacantCrashed;
     refillsFailed = event.refillsFailed ?? 0;
   };
   // Slots given up in a crash loop that the reload started again (H333: from `waiting`, "0 workers replaced" alone hid them).
@@ -151,7 +153,7 @@ export async function reloadWithCounts(
   // The workers this reload replaced, as its log line says: not the count running now, which a
   // scale during the reload changes (a slot it added starts on the new code, replacing nothing).
   const crashed = crashes.workers === 0 ? {} : { crashed: { workers: crashes.workers, requestsCut: crashes.requestsCut, connectionsReset: crashes.connectionsReset, ...(crashes.isLowerBound ? { isLowerBound: true as const } : {}) } };
-  return { workers: replaced ?? primary.workers.length, retired, ...(vacant === 0 ? {} : { vacant }), joined: joined && !queued, ...(queued ? { queued: true as const } : {}), ...counts, ...(refilled === 0 ? {} : { refilled }), ...(refillsFailed === 0 ? {} : { refillsFailed }), ...crashed };
+  return { workers: replaced ?? primary.workers.length, retired, ...(vacant === 0 ? {} : { vacant, ...(vacantCrashed === undefined ? {} : { vacantCrashed }) }), joined: joined && !queued, ...(queued ? { queued: true as const } : {}), ...counts, ...(refilled === 0 ? {} : { refilled }), ...(refillsFailed === 0 ? {} : { refillsFailed }), ...crashed };
 }
 
 /** What `scale` answers besides the status: how the surplus workers it stopped went. */
@@ -253,16 +255,30 @@ export function describeNotReplaced(retired: number): string {
 }
 
 /**
- * `1 old worker not stopped by the reload: it crashed or was killed before the
- * reload stopped it (...)`: a reload's slots whose worker it did not stop
- * (`reloadComplete.vacant`, H574), as its log line and `clusterkit reload` say it. Not "not
+ * `1 old worker not stopped by the reload: it crashed or was killed during the reload, not by
+ * it, ...`: a reload's slots whose worker it did not stop (`reloadComplete.vacant`, H574), of
+ * which `crashed` (`vacantCrashed`) lost a worker running as the reload began, as its log line
+ * and `clusterkit reload` say it. Not "not
  * replaced": such a slot's replacement may have taken it over, as the progress line says (retest
  * t63: "not replaced" beside "runs the new code"). Not "exited on its own" either (retest t64 N9:
  * said of a worker killed with SIGKILL).
  */
-export function describeVacant(vacant: number): string {
+export function describeVacant(vacant: number, crashed?: number): string {
   const one = vacant === 1;
-  return `${vacant} old ${one ? 'worker' : 'workers'} not stopped by the reload: ${one ? 'it' : 'they'} crashed or ${one ? 'was' : 'were'} killed before the reload stopped ${one ? 'it' : 'them'} (or had not started yet), and ${one ? 'its slot runs' : 'their slots run'} the new code`;
+  const slots = one ? 'its slot runs' : 'their slots run';
+  // Not known (an event from before `vacantCrashed`): both ways said.
+  if (crashed === undefined) {
+    return `${vacant} old ${one ? 'worker' : 'workers'} not stopped by the reload: ${one ? 'it' : 'they'} crashed or ${one ? 'was' : 'were'} killed before the reload stopped ${one ? 'it' : 'them'} (or had not started yet), and ${slots} the new code`;
+  }
+  // Known (retest t67 F8: "(or had not started yet)" of a worker killed during the reload).
+  if (crashed === vacant) return `${vacant} old ${one ? 'worker' : 'workers'} not stopped by the reload: ${one ? 'it' : 'they'} crashed or ${one ? 'was' : 'were'} killed during the reload, not by it, and ${slots} the new code`;
+  const before = `had no running worker as the reload began (it had exited or been stopped, or had not started yet)`;
+  if (crashed === 0) return `${vacant} ${one ? 'slot' : 'slots'} with no old worker for the reload to stop: ${one ? 'it' : 'each'} ${before}, and ${slots} the new code`;
+  const others = vacant - crashed;
+  return (
+    `${vacant} old workers not stopped by the reload: ${crashed} crashed or ${crashed === 1 ? 'was' : 'were'} killed during the reload, not by it; ` +
+    `the other ${others === 1 ? 'slot' : `${others} slots`} ${before}; ${slots} the new code`
+  );
 }
 
 /** What a shutdown interrupted (`ShutdownReport.interrupted`, or a stop's answer read from the socket), as lines say it. */

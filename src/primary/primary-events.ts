@@ -702,9 +702,17 @@ export interface PrimaryEvents<ToPrimary> {
    * not stay up the startup window (H517); only when there was one. `vacant`: slots that had no
    * worker running at their turn (it exited during the reload, its restart still waiting out its
    * back-off, or a scale-up had not started it yet): started with the new code, not counted in
-   * `replaced`; only when there was one (H574).
+   * `replaced`; only when there was one (H574). `vacantCrashed`: of those, the slots whose worker
+   * was running as the reload began, and crashed or was killed during it, not by it; with `vacant`.
    */
-  reloadComplete: (event: { readonly replaced: number; readonly retired: number; readonly stopped: ShutdownReport; readonly refillsFailed?: number; readonly vacant?: number }) => void;
+  reloadComplete: (event: {
+    readonly replaced: number;
+    readonly retired: number;
+    readonly stopped: ShutdownReport;
+    readonly refillsFailed?: number;
+    readonly vacant?: number;
+    readonly vacantCrashed?: number;
+  }) => void;
   reloadFailed: (event: { readonly error: Error }) => void;
   /**
    * A reload replaced its workers while slots the crash-loop breaker gave up on were missing

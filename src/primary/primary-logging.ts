@@ -552,13 +552,13 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     logger.error({ signal, firstSignal, killed: killed.length, openRequests }, `${describeForcedStop(signal, firstSignal)} forced the stop: ${plural(killed.length, 'worker')} killed${open}`);
   });
   primary.on('reload', ({ workers, requestedBy, env }) => logger.info({ workers }, `rolling reload started${reloadCause(requestedBy)}${env === undefined ? '' : envClause(env)}`));
-  primary.on('reloadComplete', ({ replaced, retired, stopped, refillsFailed, vacant = 0 }) => {
+  primary.on('reloadComplete', ({ replaced, retired, stopped, refillsFailed, vacant = 0, vacantCrashed }) => {
     // Slots not replaced (H191: scaled away; H574: no worker at their turn), each said.
-    const notReplaced = [...(retired === 0 ? [] : [describeNotReplaced(retired)]), ...(vacant === 0 ? [] : [describeVacant(vacant)])];
+    const notReplaced = [...(retired === 0 ? [] : [describeNotReplaced(retired)]), ...(vacant === 0 ? [] : [describeVacant(vacant, vacantCrashed)])];
     // Slots started again that failed again (H517): their crash lines said why; the count here.
     const failedAgain =
       refillsFailed === undefined ? '' : `${notReplaced.length === 0 ? ':' : ';'} ${plural(refillsFailed, 'worker slot')} given up in a crash loop and started again ${refillsFailed === 1 ? 'was' : 'were'} given up again or crashed (the crash lines above say why)`;
-    const fields = { replaced, ...(retired === 0 ? {} : { retired }), ...(vacant === 0 ? {} : { vacant }), ...(refillsFailed === undefined ? {} : { refillsFailed }) };
+    const fields = { replaced, ...(retired === 0 ? {} : { retired }), ...(vacant === 0 ? {} : { vacant, ...(vacantCrashed === undefined ? {} : { vacantCrashed }) }), ...(refillsFailed === undefined ? {} : { refillsFailed }) };
     logReport(logger, stopped, fields, `rolling reload complete${notReplaced.length === 0 ? '' : `: ${plural(replaced, 'worker')} replaced, ${notReplaced.join('; ')}`}${failedAgain}`);
   });
   primary.on('reloadFailed', ({ error }) => {

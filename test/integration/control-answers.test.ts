@@ -49,8 +49,8 @@ describe('control answers', () => {
       "2 old workers not stopped by the reload: 1 crashed or was killed during the reload, not by it: at least 2 requests cut off and at least 5 open connections reset (a request sent on one since its last report is lost too) (the cluster's log says how); the other had crashed before it began (or had not started yet); their slots run the new code",
     );
     // More crashes than vacant slots (a restart crashed too): the old worker is said to be among them, not counted apart.
-    const twice = describeReload('web', { ...answer, vacant: 1, crashed: { ...cut, workers: 2 } });
-    expect(twice).toContain('1 old worker not stopped by the reload: it crashed or was killed before the reload stopped it');
+    const twice = describeReload('web', { ...answer, vacant: 1, vacantCrashed: 1, crashed: { ...cut, workers: 2 } });
+    expect(twice).toContain('1 old worker not stopped by the reload: it crashed or was killed during the reload, not by it, and its slot runs the new code');
     expect(twice).toContain('meanwhile 2 workers (the old worker above among them) crashed or were killed, not by the reload: at least 2 requests cut off');
     // An older primary's answer has none: as before.
     const { crashed: _crashed, ...older } = answer;

@@ -142,6 +142,9 @@ export async function rollingReload(
   // The workers that ran the code from before: one a slot started since (a crash's restart) runs
   // the reload's code already, and is not replaced again (retest t59: a needless second start).
   const fromBefore = new Set(slots.map((slot) => slot.current));
+  // Each slot's worker running as the reload began: a vacant slot whose worker is one of them
+  // lost it during the reload (a crash, a kill), not before it (retest t67 F8).
+  const runningAtBegin = new Map(slots.map((slot) => [slot, slot.current !== undefined && slot.current.state !== 'exited' ? slot.current : undefined]));
   progress.begin(slots);
   const before = context.pool.env;
   const changed = env === undefined ? undefined : envChanges(before, env);
@@ -152,6 +155,14 @@ export async function rollingReload(
   let retired = 0;
   // Slots with no worker running at their turn: started with the new code, nothing replaced (H574).
   let vacant = 0;
+  // Of `vacant`: those whose worker was running as the reload began.
+  let vacantCrashed = 0;
+  const noteVacant = (slot: (typeof slots)[number]): void => {
+    vacant++;
+    const first = runningAtBegin.get(slot);
+    // Not asked to stop by anyone (the reload, stopWorker(), a memory limit): it died.
+    if (first !== undefined && !first.isAskedToStop) vacantCrashed++;
+  };
   const stopped = { graceful: [] as WorkerHandle[], failed: [] as WorkerHandle[], killed: [] as WorkerHandle[], requestsCut: 0 };
   const notStarted: WorkerHandle[] = [];
   // The replacements that took over their slot: one that exits on its own before the reload
@@ -171,7 +182,7 @@ export async function rollingReload(
       // vacant, not replaced again (retest t59b).
       const old = slot.current;
       if (!slot.isRetired && old !== undefined && old.state !== 'exited' && !fromBefore.has(old)) {
-        vacant++;
+        noteVacant(slot);
         continue;
       }
       const report = slot.isRetired ? undefined : await replaceInSlot(context, slot, `${replaced} of ${slots.length} workers were replaced`, true, taken, progress);
@@ -187,7 +198,7 @@ export async function rollingReload(
       // over). One that exited on its own before its turn or while its replacement started
       // (retest t59) never was.
       if (old !== undefined && old.isAskedToStop) replaced++;
-      else vacant++;
+      else noteVacant(slot);
     }
     progress.end();
     // The shutdown took over the stop of the last old worker (it reports it): not a complete reload.
@@ -248,7 +259,7 @@ export async function rollingReload(
     throw failure;
   }
   const refillsFailed = refill?.failures.length ?? 0;
-  context.emit('reloadComplete', { replaced, retired, stopped: notStarted.length === 0 ? stopped : { ...stopped, notStarted }, ...(refillsFailed === 0 ? {} : { refillsFailed }), ...(vacant === 0 ? {} : { vacant }) });
+  context.emit('reloadComplete', { replaced, retired, stopped: notStarted.length === 0 ? stopped : { ...stopped, notStarted }, ...(refillsFailed === 0 ? {} : { refillsFailed }), ...(vacant === 0 ? {} : { vacant, vacantCrashed }) });
 }
 
 /** `error` with the reload's counts: itself when it has them, else a copy with them (the same message, flags and cause). */

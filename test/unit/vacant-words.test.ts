@@ -1,0 +1,31 @@
+/**
+ * A reload's slots whose old worker it did not stop (`reloadComplete.vacant`), said by what
+ * happened to each (H672, retest t67 F8): the cluster's log said "crashed or was killed before the
+ * reload stopped it (or had not started yet)" of a worker `kill -9`'d during the reload, a guess
+ * the CLI had already ruled out. `vacantCrashed` counts those running as the reload began.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { describeVacant } from '../../src/control/stop-counts.js';
+// @ts-expect-error plain JavaScript served to the browser, no declarations
+import { describeEvent } from '../../src/cli/dashboard/page/timeline.js';
+
+describe('the slots a reload did not stop a worker in', () => {
+  it('[H672] are said as crashed during the reload, as without a running worker as it began, or both, by vacantCrashed', () => {
+    expect(describeVacant(1, 1)).toBe('1 old worker not stopped by the reload: it crashed or was killed during the reload, not by it, and its slot runs the new code');
+    expect(describeVacant(2, 0)).toBe(
+      '2 slots with no old worker for the reload to stop: each had no running worker as the reload began (it had exited or been stopped, or had not started yet), and their slots run the new code',
+    );
+    expect(describeVacant(3, 1)).toBe(
+      '3 old workers not stopped by the reload: 1 crashed or was killed during the reload, not by it; the other 2 slots had no running worker as the reload began (it had exited or been stopped, or had not started yet); their slots run the new code',
+    );
+    // An event recorded before the count: both ways, as before.
+    expect(describeVacant(1)).toContain('crashed or was killed before the reload stopped it (or had not started yet)');
+  });
+
+  it('[H672] the dashboard\'s timeline says them in the same words as the log', () => {
+    for (const [vacant, vacantCrashed] of [[1, 1], [2, 0], [3, 1], [1, undefined]] as const) {
+      const line = describeEvent({ type: 'reloadComplete', replaced: 1, vacant, ...(vacantCrashed === undefined ? {} : { vacantCrashed }), graceful: 1, failed: 0, killed: 0 });
+      expect(line).toContain(describeVacant(vacant, vacantCrashed));
+    }
+  });
+});

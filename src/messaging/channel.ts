@@ -74,8 +74,11 @@ export const kMaxFrameRecords = 1024;
 export const kMaxFrameBytes = 32 * 1024;
 
 /** Records waiting to go out in one frame. */
-class PendingFrame {
+/** A frame being filled, until the flush hands it to Node (`isSent`). Read by a request whose record it holds (pending.ts `frame`). */
+export class PendingFrame {
   readonly records: unknown[] = [];
+  /** Set as it is handed to Node: the records in it are written, no longer withdrawn. */
+  isSent = false;
   bytes = 0;
   /** `bytes` as the frame cap counts them (`kMaxFrameBytes`). */
   capBytes = 0;
@@ -106,6 +109,8 @@ export interface ChannelStats {
 export class Channel {
   readonly #port: IpcPort;
   readonly #onFailure: WriteFailure;
+  /** True for a request whose caller gave up before its frame went out: it is left out, never written. */
+  readonly #isWithdrawn: ((id: number) => boolean) | undefined;
   readonly #onWriteError: (error: Error) => void;
   /** Called after a flush handed frames to Node: the queue shrank, waiting senders may go on. */
   readonly #onFlushed: () => void;
@@ -147,11 +152,12 @@ export class Channel {
 
   constructor(
     port: IpcPort,
-    handlers: { onFailure: WriteFailure; onWriteError: (error: Error) => void; onFlushed?: () => void },
+    handlers: { onFailure: WriteFailure; onWriteError: (error: Error) => void; onFlushed?: () => void; isWithdrawn?: (id: number) => boolean },
     options: { held?: boolean; deferUnderLoad?: boolean } = {},
   ) {
     this.#port = port;
     this.#onFailure = handlers.onFailure;
+    this.#isWithdrawn = handlers.isWithdrawn;
     this.#onWriteError = handlers.onWriteError;
     this.#onFlushed = handlers.onFlushed ?? (() => {});
     this.#isOpen = !options.held;
@@ -195,8 +201,8 @@ export class Channel {
     this.#bulk = port;
   }
 
-  /** Queues one record (see envelope.ts) for the end-of-tick flush. */
-  write(kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number): void {
+  /** Queues one record (see envelope.ts) for the end-of-tick flush; returns the frame that holds it. */
+  write(kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number): PendingFrame {
     const isBulkCandidate = this.#bulk !== undefined && bytes >= kBulkMinBytes && (kind === kRequest || kind === kReply || kind === kNotify);
     // A bulk candidate counts half toward the frame's cap: frames of long strings on the bulk
     // pipe are best at 64 KiB (10 KB messages: 1.5x raw, against 1.2x at 32 KiB).
@@ -214,6 +220,7 @@ export class Channel {
     this.#queuedBytes += bytes;
     this.#queuedRecords++;
     this.#scheduleFlush();
+    return pending;
   }
 
   /**
@@ -222,13 +229,14 @@ export class Channel {
    * of its own, without a pending frame or an end-of-tick flush: a broadcast is latency-bound,
    * and each of these costs a lone request more than its write.
    */
-  writeNow(kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number): void {
+  writeNow(kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number): PendingFrame | undefined {
     if (this.#frames.length === 0 && this.#isOpen && !this.#congested && !(this.#bulk !== undefined && bytes >= kBulkMinBytes) && this.#port.connected && !isProcessExiting()) {
       this.#send([kind, id, typeOrFault, payload], bytes);
-      return;
+      return undefined;
     }
-    this.write(kind, id, typeOrFault, payload, bytes);
+    const frame = this.write(kind, id, typeOrFault, payload, bytes);
     this.flushNow();
+    return frame;
   }
 
   /** Resolves once everything queued so far has been handed to the operating system. */
@@ -297,9 +305,12 @@ export class Channel {
   /** Takes the oldest frame off the queue and writes it. */
   #sendOldest(): void {
     const pending = this.#frames.shift()!;
+    pending.isSent = true;
     this.#queuedBytes -= pending.bytes;
     this.#queuedRecords -= pending.records.length / kRecordSize;
-    this.#send(pending.records, pending.bytes, pending.bulkCandidates);
+    const kept = this.#isWithdrawn === undefined ? undefined : withoutWithdrawn(pending, this.#isWithdrawn);
+    if (kept === undefined) this.#send(pending.records, pending.bytes, pending.bulkCandidates);
+    else if (kept.records.length > 0) this.#send(kept.records, pending.bytes, kept.bulkCandidates);
   }
 
   #send(records: unknown[], bytes: number, bulkCandidates?: number[]): void {
@@ -415,4 +426,38 @@ function encodeFrame(records: unknown[], candidates: number[]): BulkFrame | unde
   let offset = 0;
   for (let i = 0; i < strings.length; i++) offset += bytes.write(strings[i]!, offset, lengths[i]!, 'utf8');
   return { message: { [kMarker]: kProtocolVersion, m: out, b: lengths }, bytes };
+}
+
+/**
+ * `frame`'s records without the requests withdrawn while it waited (aborted, or timed out and
+ * said never sent, hostile t68 F2): a caller told its request was aborted must not have it run.
+ * Undefined when none was (the common case: one look per request). Bulk candidates follow their
+ * records to their new places.
+ */
+function withoutWithdrawn(frame: PendingFrame, isWithdrawn: (id: number) => boolean): { records: unknown[]; bulkCandidates: number[] | undefined } | undefined {
+  const { records } = frame;
+  let first = -1;
+  for (let i = 0; i < records.length; i += kRecordSize) {
+    if (((records[i] as number) & ~kNoPayload) === kRequest && isWithdrawn(records[i + 1] as number)) {
+      first = i;
+      break;
+    }
+  }
+  if (first === -1) return undefined;
+  const kept: unknown[] = records.slice(0, first);
+  const moved = new Map<number, number>();
+  for (let i = 0; i < first; i += kRecordSize) moved.set(i, i);
+  for (let i = first; i < records.length; i += kRecordSize) {
+    if (((records[i] as number) & ~kNoPayload) === kRequest && isWithdrawn(records[i + 1] as number)) continue;
+    moved.set(i, kept.length);
+    kept.push(records[i], records[i + 1], records[i + 2], records[i + 3]);
+  }
+  let bulkCandidates: number[] | undefined;
+  if (frame.bulkCandidates !== undefined) {
+    for (let i = 0; i < frame.bulkCandidates.length; i += 2) {
+      const at = moved.get(frame.bulkCandidates[i]!);
+      if (at !== undefined) (bulkCandidates ??= []).push(at, frame.bulkCandidates[i + 1]!);
+    }
+  }
+  return { records: kept, bulkCandidates };
 }

@@ -11,7 +11,7 @@ import type { Serialization } from '../types.js';
 import type { EndpointOptions, EndpointStats } from './endpoint-options.js';
 import { Admission } from './admission.js';
 import { BulkReader } from './bulk-reader.js';
-import { Channel, ChannelClosedError, type BulkPort } from './channel.js';
+import { Channel, ChannelClosedError, type BulkPort, type PendingFrame } from './channel.js';
 import { fitErrorReply, Inbound, notSerializable, replyNotSerializable } from './inbound.js';
 import { kNoPayload, kNotify, kReply, kRequest } from './envelope.js';
 import { checkPayload } from './payload-check.js';
@@ -70,6 +70,7 @@ export class Endpoint {
         onFailure: (kind, id, typeOrFault, error) => this.#onWriteFailure(kind, id, typeOrFault, error),
         onWriteError: () => this.stats.writeErrors++,
         onFlushed: () => this.#onFlushed(),
+        isWithdrawn: (id) => !this.#pending.has(id),
       },
       { held: options.held ?? false, deferUnderLoad: options.hasManyPeers ?? false },
     );
@@ -84,7 +85,9 @@ export class Endpoint {
             request.type,
             timeoutMs,
             options.describePeer(),
-            request.isWaiting ? (request.isSeparate ? 0 : Math.min(options.maxPending, Math.max(this.#pending.ownInFlight, request.aheadWhenQueued))) : undefined,
+            // Still in the channel's frame (a flood's congested channel, a long synchronous stretch
+          // before the flush): never written, and withdrawn from it (retest t68 #3).
+          request.isWaiting ? (request.isSeparate ? 0 : Math.min(options.maxPending, Math.max(this.#pending.ownInFlight, request.aheadWhenQueued))) : request.isUnsent ? 0 : undefined,
             !request.isWaiting && request.queuedMs !== undefined && request.queuedMs >= timeoutMs / 10 ? request.queuedMs : undefined,
           );
         // A relay's: made again under the user's type before anyone sees it (relay.ts, cluster-worker.ts).
@@ -241,7 +244,7 @@ export class Endpoint {
       return onError(error as Error);
     }
     this.stats.messagesOut++;
-    this.#write(kRequest, id, type, payload, bytes, true);
+    this.#writeRequest(id, type, payload, bytes, true);
   }
 
   /**
@@ -392,14 +395,19 @@ export class Endpoint {
   }
 
   /** Queues one record for the end-of-tick flush, or with `isNow` writes it at once (`Channel.writeNow`). */
-  #write(kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number, isNow = false): void {
+  #write(kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number, isNow = false): PendingFrame | undefined {
     // JSON turns `undefined` into `null` inside the record array: flag it instead.
     if (payload === undefined) {
       kind |= kNoPayload;
       payload = null;
     }
-    if (isNow) this.#channel.writeNow(kind, id, typeOrFault, payload, bytes);
-    else this.#channel.write(kind, id, typeOrFault, payload, bytes);
+    return isNow ? this.#channel.writeNow(kind, id, typeOrFault, payload, bytes) : this.#channel.write(kind, id, typeOrFault, payload, bytes);
+  }
+
+  /** Writes request `id` and notes the frame it waits in, if any (`PendingRequest.frame`). */
+  #writeRequest(id: number, type: string, payload: unknown, bytes: number, isNow = false): void {
+    const frame = this.#write(kRequest, id, type, payload, bytes, isNow);
+    if (frame !== undefined) this.#pending.noteFrame(id, frame);
   }
 
   /**
@@ -424,7 +432,7 @@ export class Endpoint {
         }
         if (!this.#pending.issue(id)) return;
         this.stats.messagesOut++;
-        this.#write(kRequest, id, type, payload, bytes);
+        this.#writeRequest(id, type, payload, bytes);
       });
     return reply;
   }
@@ -433,7 +441,7 @@ export class Endpoint {
     const id = nextRequestId();
     const reply = this.#pending.add(id, type, timeoutMs, signal);
     this.stats.messagesOut++;
-    this.#write(kRequest, id, type, payload, bytes);
+    this.#writeRequest(id, type, payload, bytes);
     return reply;
   }
 

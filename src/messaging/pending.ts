@@ -93,6 +93,17 @@ export class PendingRequest {
   isAbandoned = false;
   /** Left out of `ownInFlight` while written (a relayed `sendTo()`): decided once, at registration. */
   isSeparate = false;
+  /**
+   * The channel's frame its record waits in, until the flush hands that to Node (channel.ts
+   * `PendingFrame`); undefined once issued straight to Node. One that settles before its frame
+   * goes out is left out of it, never written (hostile t68 F2, retest t68 #3).
+   */
+  frame: { readonly isSent: boolean } | undefined = undefined;
+
+  /** True while its record waits in a frame not yet handed to Node: it was not sent. */
+  get isUnsent(): boolean {
+    return this.frame !== undefined && !this.frame.isSent;
+  }
 }
 
 export class PendingRequests {
@@ -203,6 +214,17 @@ export class PendingRequests {
 
   get(id: number): PendingRequest | undefined {
     return this.#entries.get(id);
+  }
+
+  /** True while request `id` is pending (waiting, or written and not settled). */
+  has(id: number): boolean {
+    return this.#entries.has(id);
+  }
+
+  /** Notes the frame request `id`'s record waits in (see `PendingRequest.frame`). */
+  noteFrame(id: number, frame: { readonly isSent: boolean }): void {
+    const request = this.#entries.get(id);
+    if (request !== undefined) request.frame = frame;
   }
 
   /** True while request `id` waits for admission (false once issued or settled). */
@@ -381,7 +403,8 @@ export class PendingRequests {
     if (!request || request.isAbandoned) return;
     // Only with a deadline (a timeout group): the peer answers by it. An aborted request with no
     // deadline would hold its slot for as long as the target's handler never settles (code review of H472).
-    if (!request.isWaiting && request.group !== undefined && this.keepsSlot(request.type)) this.#abandon(request, error);
+    // One still in its frame is withdrawn from it instead (never written): no answer will come to free its slot.
+    if (!request.isWaiting && !request.isUnsent && request.group !== undefined && this.keepsSlot(request.type)) this.#abandon(request, error);
     else if (!this.reject(id, error)) return;
     this.#givenUp++;
     if (error instanceof WorkerExitedError) this.#requesterExited++;

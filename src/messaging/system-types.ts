@@ -388,7 +388,27 @@ export interface RelayPayload {
    * before the sender's deadline however late the relay reached it (H472). Absent from older senders.
    */
   readonly calledAt?: number;
+  /**
+   * Set when the caller passed a `signal`: the sender's own number for this relay, which a
+   * `$relayCancel` names once the caller aborts it. Absent from older senders.
+   */
+  readonly key?: number;
 }
+
+/**
+ * Worker -> primary, notification: `{ keys }`, relays (`RelayPayload.key`) whose callers aborted
+ * them. The primary withdraws those it still holds, never sent, and answers each at once, which
+ * frees its place under the sender's `maxPending` (retest t68: aborted relays were sent later,
+ * and ran, and held their places until their timeout).
+ */
+export const kRelayCancelNotice = '$relayCancel';
+
+export interface RelayCancelPayload {
+  readonly keys: readonly number[];
+}
+
+/** The most relays one `$relayCancel` names: more than any `maxPending` a worker can hold. */
+export const kMaxRelayCancelKeys = 1_000_000;
 
 export interface RelayedPayload {
   readonly from: RelaySender;
@@ -427,7 +447,7 @@ export interface StoreChangePayload {
 export const kMetricsRequest = '$metrics';
 
 /** The system types a worker sends to the primary, never the reverse. */
-export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kBulkNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kStickyNotice, kStickyRefusedNotice, kDestroyFailedNotice, kDrainNotice, kStoppingNotice, kStoppedNotice, kRequestsCutNotice, kHandlersCutNotice, kScriptCleanupNotice, kStopSignalNotice, kHangupRequest, kCrashNotice, kExitingNotice, kOwnCloseNotice, kOutputLostNotice, kOpenRequestsNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
+export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kBulkNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kStickyNotice, kStickyRefusedNotice, kDestroyFailedNotice, kDrainNotice, kStoppingNotice, kStoppedNotice, kRequestsCutNotice, kHandlersCutNotice, kScriptCleanupNotice, kStopSignalNotice, kHangupRequest, kCrashNotice, kExitingNotice, kOwnCloseNotice, kOutputLostNotice, kOpenRequestsNotice, kSyncRequest, kRelayRequest, kRelayCancelNotice, kStoreRequest]);
 /** The system types the primary sends to a worker, never the reverse. */
 export const kPrimaryToWorkerTypes: ReadonlySet<string> = new Set([kShutdownRequest, kArmWatchdogNotice, kPingRequest, kRelayedRequest, kStoreChangeNotice, kMetricsRequest]);
 
@@ -613,8 +633,15 @@ export function isRelayPayload(payload: unknown): payload is RelayPayload {
     (typeof target === 'string' || (typeof target === 'number' && Number.isSafeInteger(target))) &&
     checkUserType(type) === undefined &&
     (timeoutMs === null || (typeof timeoutMs === 'number' && timeoutMs > 0)) &&
-    (payload.calledAt === undefined || (typeof payload.calledAt === 'number' && Number.isFinite(payload.calledAt)))
+    (payload.calledAt === undefined || (typeof payload.calledAt === 'number' && Number.isFinite(payload.calledAt))) &&
+    (payload.key === undefined || (typeof payload.key === 'number' && Number.isSafeInteger(payload.key)))
   );
+}
+
+export function isRelayCancelPayload(payload: unknown): payload is RelayCancelPayload {
+  if (!isRecord(payload)) return false;
+  const { keys } = payload;
+  return Array.isArray(keys) && keys.length <= kMaxRelayCancelKeys && keys.every((key) => typeof key === 'number' && Number.isSafeInteger(key));
 }
 
 export function isRelayedPayload(payload: unknown): payload is RelayedPayload {

@@ -29,6 +29,7 @@ import type { MessageContext, MessageSender, PrimaryMessageEvent, WorkerEvents }
 import type { WorkerLifecycleState } from './worker-lifecycle.js';
 import { normalizeWorkerOptions, type WorkerOptions } from './worker-options.js';
 import { workerNameArgument } from '../validate.js';
+import { RelayCancels } from './relay-cancels.js';
 
 export type { WorkerLifecycleState };
 
@@ -51,6 +52,8 @@ export class ClusterWorker<
   #store: StoreClient | undefined;
   /** Sticky connections handed over by the primary go to the server given to `serveSticky()`. */
   readonly #sticky = new StickyIntake(() => this.#context.lifecycle.refuseSticky());
+  /** The aborted `sendTo()` relays told to the primary. */
+  readonly #relayCancels = new RelayCancels((type, payload) => this.#context.endpoint.notify(type, payload));
 
   /** @throws InvalidOptionError naming the first invalid option. */
   constructor(options?: WorkerOptions) {
@@ -167,13 +170,16 @@ export class ClusterWorker<
       const { timeoutMs, signal } = normalizeSendOptions(args[1] as SendOptions | undefined);
       const timeout = timeoutMs ?? this.#context.options.messageTimeoutMs;
       // JSON cannot write Infinity (it would arrive as null): no limit travels as null.
-      const relay: RelayPayload = { target, type, payload: args[0], timeoutMs: Number.isFinite(timeout) ? timeout : null, calledAt: Date.now() };
+      // A caller that may abort gets a key, named to the primary when it does (relay-cancels.ts).
+      const key = signal === undefined ? undefined : this.#relayCancels.nextKey();
+      const relay: RelayPayload = { target, type, payload: args[0], timeoutMs: Number.isFinite(timeout) ? timeout : null, calledAt: Date.now(), ...(key === undefined ? {} : { key }) };
       const deadline = performance.now() + timeout;
       // Our own timer waits a little past the deadline: the primary answers every relay by it
       // (counted from `calledAt`), and its answer says what happened (never sent, or not replied).
       // On a busy machine it may come a moment after our timer, which could only say "did not reply".
       const localTimeout = Number.isFinite(timeout) ? timeout + kRelayAnswerGraceMs : timeout;
       return endpoint.request(kRelayRequest, relay, localTimeout, signal).catch((error: unknown) => {
+        if (key !== undefined && signal?.aborted === true) this.#relayCancels.cancel(key);
         // Our own timer fired before the primary's answer: name the user's message and target.
         if (error instanceof MessageTimeoutError) throw new MessageTimeoutError(type, timeout, `worker ${JSON.stringify(target)} (through the primary)`, error.queuedBehind);
         // The relay's envelope is ours: a refused payload's path is the caller's `payload...` (H283).

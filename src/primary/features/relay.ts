@@ -24,7 +24,16 @@ import {
   ShutdownInProgressError,
   WorkerExitedError,
 } from '../../errors.js';
-import { isRelayPayload, kRelayedRequest, kRelayRequest, type RelayedPayload, type RelayPayload, type RelaySender } from '../../messaging/system-types.js';
+import {
+  isRelayCancelPayload,
+  isRelayPayload,
+  kRelayCancelNotice,
+  kRelayedRequest,
+  kRelayRequest,
+  type RelayedPayload,
+  type RelayPayload,
+  type RelaySender,
+} from '../../messaging/system-types.js';
 import { abortReason, isTooLateToSend } from '../../messaging/pending.js';
 import type { PrimaryContext } from '../primary-context.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
@@ -35,6 +44,7 @@ import { onAbort } from '../../messaging/on-abort.js';
 export function registerRelay({ pool, system, options }: Pick<PrimaryContext, 'pool' | 'system' | 'options'>): void {
   const share = senderShare(options.maxPendingPerWorker);
   system.register(kRelayRequest, { kind: 'request', check: isRelayPayload, handle: (relay, sender) => forward(pool, share, relay, sender) });
+  system.register(kRelayCancelNotice, { kind: 'notification', check: isRelayCancelPayload, handle: ({ keys }, sender) => cancelRelays(sender, keys) });
 }
 
 /** How many of one sender's relays one target may have awaiting replies at once: half of `maxPendingPerWorker`, at least 1. */
@@ -147,7 +157,7 @@ function forward(pool: PrimaryContext['pool'], share: number, relay: RelayPayloa
   }
 }
 
-function forwardNow(pool: PrimaryContext['pool'], share: number, { target, type, payload, timeoutMs, calledAt }: RelayPayload, sender: WorkerRecord): Promise<unknown> {
+function forwardNow(pool: PrimaryContext['pool'], share: number, { target, type, payload, timeoutMs, calledAt, key }: RelayPayload, sender: WorkerRecord): Promise<unknown> {
   const destination = typeof target === 'number' ? pool.record(target) : pool.recordByName(target);
   if (!destination || !isReachable(destination)) {
     const which = typeof target === 'number' ? `with id ${target}` : `named "${target}"`;
@@ -172,7 +182,9 @@ function forwardNow(pool: PrimaryContext['pool'], share: number, { target, type,
   if (timeoutMs !== null && isTooLateToSend(timeoutMs - waited, timeoutMs)) throw stackless(() => new MessageTimeoutError(type, timeoutMs, destination.describe(), 0));
   const waitMs = forwardTimeout(timeoutMs === null ? Number.POSITIVE_INFINITY : timeoutMs - waited);
   const started = performance.now();
-  const signal = senderGone(sender);
+  // Aborted when the sender exits, or, for one its caller may abort (`key`), at its `$relayCancel`.
+  const cancel = key === undefined ? undefined : cancellable(sender, key);
+  const signal = cancel?.signal ?? senderGone(sender);
   const send = (): Promise<unknown> =>
     // What is left of the wait: a relay that waited in its lane does not outlive its sender's deadline.
     // Whole ms: the relays of a burst then share a timeout, and so one timer (timeout-group.ts).
@@ -182,8 +194,51 @@ function forwardNow(pool: PrimaryContext['pool'], share: number, { target, type,
     });
   const unsent = (ahead: number): MessageTimeoutError => stackless(() => new MessageTimeoutError(type, timeoutMs ?? waitMs, destination.describe(), ahead));
   const isTooLate = (): boolean => timeoutMs !== null && isTooLateToSend(waitMs - (performance.now() - started), timeoutMs);
-  return inLane(destination, sender, share, waitMs, signal, send, unsent, isTooLate);
+  const outcome = inLane(destination, sender, share, waitMs, signal, send, unsent, isTooLate);
+  return cancel === undefined ? outcome : outcome.finally(cancel.done);
 }
+
+/** Per sender, the relays its callers may still abort (`RelayPayload.key`), by key. */
+const cancellers = new WeakMap<WorkerRecord, Map<number, AbortController>>();
+
+/**
+ * A signal for the relay `key` of `sender`, aborted at its `$relayCancel` or when the sender
+ * exits; `done` forgets it once it settles. A key sent twice (forged) replaces the first.
+ */
+function cancellable(sender: WorkerRecord, key: number): { signal: AbortSignal; done: () => void } {
+  const controller = new AbortController();
+  let byKey = cancellers.get(sender);
+  if (byKey === undefined) cancellers.set(sender, (byKey = new Map()));
+  byKey.set(key, controller);
+  const gone = senderGone(sender);
+  const off = gone.aborted ? undefined : onAbort(gone, () => controller.abort(abortReason(gone)));
+  if (gone.aborted) controller.abort(abortReason(gone));
+  const keys = byKey;
+  return {
+    signal: controller.signal,
+    done: () => {
+      off?.();
+      if (keys.get(key) === controller) keys.delete(key);
+      if (keys.size === 0 && cancellers.get(sender) === keys) cancellers.delete(sender);
+    },
+  };
+}
+
+/**
+ * `$relayCancel`: the relays whose callers aborted them. One still held here leaves its lane,
+ * never sent; one waiting for room in the target's channel is withdrawn; one the target has
+ * already may still run there. Each is answered at once, which frees its place under the
+ * sender's `maxPending` (retest t68: they were sent later, ran, and held their places).
+ * Unknown keys (already settled) are ignored.
+ */
+function cancelRelays(sender: WorkerRecord, keys: readonly number[]): void {
+  const byKey = cancellers.get(sender);
+  if (byKey === undefined) return;
+  for (const key of keys) byKey.get(key)?.abort(kCancelled);
+}
+
+/** The answer to a relay its caller aborted: the caller has its reason already, and this frees the place. */
+const kCancelled = stackless(() => new Error('The relay was aborted by its caller.'));
 
 /** Per sender, a signal aborted when it exits: one listener on its exit, however many relays. */
 const senderSignals = new WeakMap<WorkerRecord, AbortSignal>();

@@ -20,6 +20,7 @@ import { RecordReceiver } from './record-receiver.js';
 import { kMetricsRequest, kPingRequest, kRelayedRequest, kShutdownRequest, kSyncRequest } from './system-types.js';
 import { isError } from '../readable-error.js';
 import { stackless } from '../stackless.js';
+import { isAborted } from './on-abort.js';
 
 export type { EndpointOptions, EndpointStats, InboundHandler } from './endpoint-options.js';
 
@@ -189,7 +190,7 @@ export class Endpoint {
     try {
       if (this.#closedBy) return Promise.reject(this.#closedBy(type));
       if (!this.#channel.isConnected) return Promise.reject(this.#options.channelClosedError(type));
-      if (signal?.aborted) return Promise.reject(abortReason(signal));
+      if (signal !== undefined && isAborted(signal)) return Promise.reject(abortReason(signal));
       const refusal = this.#options.refuse?.(type);
       if (refusal !== undefined) return Promise.reject(refusal);
       const bytes = checkPayload(payload, this.#options.serialization, this.#options.maxMessageBytes, type);
@@ -208,7 +209,7 @@ export class Endpoint {
     try {
       if (this.#closedBy) return Promise.reject(this.#closedBy(type));
       if (!this.#channel.isConnected) return Promise.reject(this.#options.channelClosedError(type));
-      if (signal?.aborted) return Promise.reject(abortReason(signal));
+      if (signal !== undefined && isAborted(signal)) return Promise.reject(abortReason(signal));
       const refusal = this.#options.refuse?.(type);
       if (refusal !== undefined) return Promise.reject(refusal);
       return this.#admit(type, payload, bytes, timeoutMs ?? this.#options.defaultTimeoutMs, signal);
@@ -230,7 +231,7 @@ export class Endpoint {
     try {
       if (this.#closedBy) return onError(this.#closedBy(type));
       if (!this.#channel.isConnected) return onError(this.#options.channelClosedError(type));
-      if (signal?.aborted) return onError(abortReason(signal));
+      if (signal !== undefined && isAborted(signal)) return onError(abortReason(signal));
       const refusal = this.#options.refuse?.(type);
       if (refusal !== undefined) return onError(refusal);
       const timeout = timeoutMs ?? this.#options.defaultTimeoutMs;

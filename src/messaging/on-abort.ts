@@ -15,13 +15,28 @@
  */
 const callbacksOf = new WeakMap<AbortSignal, Set<() => void>>();
 
+// Node's own accessors and method, taken before any user code runs: a caller's signal may have
+// its own `aborted`, `reason` or `addEventListener` that throws or lies (hostile t68 F1: the
+// request was refused with that raw error, and sent anyway).
+const kAbortedGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!;
+const kReasonGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'reason')!.get!;
+const kAddEventListener = EventTarget.prototype.addEventListener;
+
+/** Whether `signal` aborted, by Node's own accessor. Throws (`ERR_INVALID_THIS`) for an object that is not a real AbortSignal. */
+export function isAborted(signal: AbortSignal): boolean {
+  return kAbortedGetter.call(signal) as boolean;
+}
+
+/** `signal.reason`, by Node's own accessor. */
+export function reasonOf(signal: AbortSignal): unknown {
+  return kReasonGetter.call(signal);
+}
+
 export function onAbort(signal: AbortSignal, callback: () => void): () => void {
   let callbacks = callbacksOf.get(signal);
   if (!callbacks) {
     const created = new Set<() => void>();
-    // First: a signal whose addEventListener throws (patched by user code) refuses the request,
-    // and leaves nothing registered here.
-    signal.addEventListener('abort', () => runAll(signal, created), { once: true });
+    kAddEventListener.call(signal, 'abort', () => runAll(signal, created), { once: true });
     callbacksOf.set(signal, (callbacks = created));
   }
   const set = callbacks;

@@ -21,7 +21,7 @@
 import { WorkerExitedError } from '../errors.js';
 import { isError } from '../readable-error.js';
 import { armTimeout, groupWindowMs, TimeoutGroup } from './timeout-group.js';
-import { onAbort } from './on-abort.js';
+import { onAbort, reasonOf } from './on-abort.js';
 
 let lastRequestId = 0;
 
@@ -413,7 +413,7 @@ export class PendingRequests {
 
 /** The error an aborted request rejects with: the signal's reason, or an `AbortError`. */
 export function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
+  const reason: unknown = reasonOf(signal);
   // isError(): `instanceof` throws on a revoked Proxy, and this runs in an abort listener.
   return isError(reason) ? reason : new DOMException('The request was aborted.', 'AbortError');
 }

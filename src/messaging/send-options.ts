@@ -5,6 +5,7 @@ import { InvalidOptionError } from '../errors.js';
 import type { SendOptions } from '../types.js';
 import { durationOption } from '../duration.js';
 import { knownOptions } from '../validate.js';
+import { isAborted } from './on-abort.js';
 
 export interface NormalizedSendOptions {
   readonly timeoutMs: number | undefined;
@@ -33,7 +34,7 @@ export function normalizeSendOptions(options: SendOptions | undefined): Normaliz
   } catch {
     ({ timeoutMs, signal } = knownOptions(options, kSendOptionKeys, 'options'));
   }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', 'an AbortSignal', signal);
+  if (signal !== undefined) checkSignal(signal);
   return {
     timeoutMs: timeoutMs === undefined ? undefined : durationOption(timeoutMs, 'timeoutMs', 0, { allowInfinity: true }),
     signal: signal as AbortSignal | undefined,
@@ -54,4 +55,20 @@ export function normalizeTimeoutOptions(options: unknown, fallback: number, know
 function hasOnlySendKeys(options: object): boolean {
   for (const key in options) if (key !== 'timeoutMs' && key !== 'signal' && Object.hasOwn(options, key)) return false;
   return true;
+}
+
+/**
+ * Refuses a `signal` that is not a real AbortSignal: `Object.create(AbortSignal.prototype)` passes
+ * `instanceof` and then made Node throw `ERR_INVALID_THIS` from deep inside a send (hostile t68
+ * F1). A real one's own `aborted`, `reason` or `addEventListener`, replaced by user code, is never
+ * used: clusterkit reads it through Node's own accessors (on-abort.ts).
+ * @throws InvalidOptionError
+ */
+function checkSignal(signal: unknown): asserts signal is AbortSignal {
+  if (!(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', 'an AbortSignal', signal);
+  try {
+    isAborted(signal);
+  } catch (error) {
+    throw new InvalidOptionError('signal', 'an AbortSignal (from new AbortController().signal, AbortSignal.timeout() or AbortSignal.any())', signal, { cause: error });
+  }
 }

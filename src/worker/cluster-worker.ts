@@ -30,6 +30,7 @@ import type { WorkerLifecycleState } from './worker-lifecycle.js';
 import { normalizeWorkerOptions, type WorkerOptions } from './worker-options.js';
 import { workerNameArgument } from '../validate.js';
 import { RelayCancels } from './relay-cancels.js';
+import { isAborted } from '../messaging/on-abort.js';
 
 export type { WorkerLifecycleState };
 
@@ -179,7 +180,7 @@ export class ClusterWorker<
       // On a busy machine it may come a moment after our timer, which could only say "did not reply".
       const localTimeout = Number.isFinite(timeout) ? timeout + kRelayAnswerGraceMs : timeout;
       return endpoint.request(kRelayRequest, relay, localTimeout, signal).catch((error: unknown) => {
-        if (key !== undefined && signal?.aborted === true) this.#relayCancels.cancel(key);
+        if (key !== undefined && signal !== undefined && isAborted(signal)) this.#relayCancels.cancel(key);
         // Our own timer fired before the primary's answer: name the user's message and target.
         if (error instanceof MessageTimeoutError) throw new MessageTimeoutError(type, timeout, `worker ${JSON.stringify(target)} (through the primary)`, error.queuedBehind);
         // The relay's envelope is ours: a refused payload's path is the caller's `payload...` (H283).

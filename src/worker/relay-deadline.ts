@@ -6,7 +6,7 @@
  * it is held until then.
  */
 import { abortReason } from '../messaging/pending.js';
-import { onAbort } from '../messaging/on-abort.js';
+import { isAborted, onAbort } from '../messaging/on-abort.js';
 
 /**
  * Rejects with `error` once `deadline` (a `performance.now()` time, in ms) has passed, at once if
@@ -15,7 +15,7 @@ import { onAbort } from '../messaging/on-abort.js';
 export function rejectAtDeadline(error: unknown, deadline: number, signal: AbortSignal | undefined): Promise<never> {
   const remaining = deadline - performance.now();
   if (remaining <= 0) return Promise.reject(error);
-  if (signal?.aborted) return Promise.reject(abortReason(signal));
+  if (signal !== undefined && isAborted(signal)) return Promise.reject(abortReason(signal));
   return new Promise<never>((_resolve, reject) => {
     // Rounded up, plus one: a timer may fire up to a millisecond before the time it was set for
     // (its clock is the event loop's, read at the start of the turn).

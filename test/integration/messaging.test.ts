@@ -308,20 +308,15 @@ describe('notify and broadcast', () => {
     await expect(primary.broadcast('echo', { fn: () => 1 } as never)).rejects.toThrow(NotSerializableError);
     await expect(primary.broadcast('echo', 'both')).resolves.toEqual(workers.map((worker) => ({ status: 'fulfilled', worker, value: 'both' })));
 
-    // A signal whose addEventListener throws (user code patched it): each request fails with
-    // that error, once, and is never sent, so no late reply can settle its slot a second time.
+    // A signal whose addEventListener throws (user code patched it): Node's own is used instead
+    // (H675, hostile t68 F1: the request was refused with the raw error, and sent anyway).
     const patched = new AbortController().signal;
     Object.defineProperty(patched, 'addEventListener', {
       value: () => {
         throw new Error('patched');
       },
     });
-    const refused = await primary.broadcast('echo', 'x', { signal: patched, timeoutMs: 100 });
-    const messages = () => refused.map((result) => result.status === 'rejected' && result.reason.message);
-    expect(messages()).toEqual(['patched', 'patched']);
-    // Past its deadline (a later, longer timeout has expired): nothing of it was left to time out.
-    await primary.broadcast('hang', undefined, { timeoutMs: 300 });
-    expect(messages()).toEqual(['patched', 'patched']);
+    await expect(primary.broadcast('echo', 'x', { signal: patched, timeoutMs: 30_000 })).resolves.toEqual(workers.map((worker) => ({ status: 'fulfilled', worker, value: 'x' })));
     await expect(primary.broadcast('echo', 'after')).resolves.toEqual(workers.map((worker) => ({ status: 'fulfilled', worker, value: 'after' })));
   });
 });

@@ -39,7 +39,7 @@ import type { PrimaryContext } from '../primary-context.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 import { stoppingRefusal } from '../pool/worker-endpoint.js';
 import { kRelayWork } from '../lifecycle/own-work.js';
-import { onAbort } from '../../messaging/on-abort.js';
+import { isAborted, onAbort } from '../../messaging/on-abort.js';
 
 export function registerRelay({ pool, system, options }: Pick<PrimaryContext, 'pool' | 'system' | 'options'>): void {
   const share = senderShare(options.maxPendingPerWorker);
@@ -110,7 +110,7 @@ export function inLane<T>(
     });
   };
   if (lane.inFlight < share && lane.queued === 0) return run();
-  if (signal.aborted) return Promise.reject(abortReason(signal));
+  if (isAborted(signal)) return Promise.reject(abortReason(signal));
   return new Promise<T>((resolve, reject) => {
     const ahead = lane.inFlight + lane.queued;
     const leave = (error: Error): void => {
@@ -212,7 +212,7 @@ function cancellable(sender: WorkerRecord, key: number): { signal: AbortSignal; 
   byKey.set(key, controller);
   const gone = senderGone(sender);
   const off = gone.aborted ? undefined : onAbort(gone, () => controller.abort(abortReason(gone)));
-  if (gone.aborted) controller.abort(abortReason(gone));
+  if (off === undefined) controller.abort(abortReason(gone));
   const keys = byKey;
   return {
     signal: controller.signal,

@@ -12,6 +12,8 @@ import { isMessageId, isSerializedError, isTypeName, kErrorReply, kFaultNoHandle
 import type { Inbound } from './inbound.js';
 import { peerNearMiss } from './route.js';
 import { systemAnswerMessage } from './system-answer.js';
+import { kRelayedRequest } from './system-types.js';
+import { checkUserType } from './envelope.js';
 import { isIssuedRequestId, type PendingRequests } from './pending.js';
 
 export interface RecordReceiverParts {
@@ -104,7 +106,9 @@ export class RecordReceiver {
     // Cut as a clusterkit sender cuts it: the peer may write its own frames (hostile t64).
     const error = boundReceivedError(received);
     const peer = this.#parts.describePeer();
-    pending.reject(id, fault === kFaultNoHandler ? new NoHandlerError(request.type, peer, peerNearMiss(error.data, request.type)) : fault === kFaultShutdown ? shutdownRefusal(request.type, peer, error) : new RemoteError(request.type, peer, error, systemAnswerMessage(request.type, peer, error)), true);
+    // A relayed sendTo()'s near miss is near the user's type, which relay.ts knows and checks it against (hostile t68 F4).
+    const nearMiss = request.type === kRelayedRequest ? relayedNearMiss(error.data) : peerNearMiss(error.data, request.type);
+    pending.reject(id, fault === kFaultNoHandler ? new NoHandlerError(request.type, peer, nearMiss) : fault === kFaultShutdown ? shutdownRefusal(request.type, peer, error) : new RemoteError(request.type, peer, error, systemAnswerMessage(request.type, peer, error)), true);
   }
 
   #dropMalformed(problem: ProtocolProblem): void {
@@ -141,4 +145,10 @@ function isForged(pending: PendingRequests, id: number): boolean {
  */
 function shutdownRefusal(type: string, peer: string, error: SerializedError): ShutdownInProgressError {
   return new ShutdownInProgressError(error.message, { cause: new RemoteError(type, peer, error) });
+}
+
+/** The near miss a target named for a relayed message: a user type, checked against the user's type by relay.ts. */
+function relayedNearMiss(data: Record<string, unknown> | undefined): string | undefined {
+  const nearMiss = data?.nearMiss;
+  return typeof nearMiss === 'string' && checkUserType(nearMiss) === undefined ? nearMiss : undefined;
 }

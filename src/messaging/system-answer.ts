@@ -4,7 +4,7 @@
  * (`Handler for "$relay" in the primary failed: ...`) blamed the primary for what it only
  * passed on, and named a type the docs reserve for clusterkit (newcomer t61).
  */
-import { RemoteError, type SerializedError } from '../errors.js';
+import { MessageTooLargeError, RemoteError, type SerializedError } from '../errors.js';
 import { capitalize } from '../capitalize.js';
 import { isSystemType } from './envelope.js';
 import { kRelayedRequest, kRelayRequest, kStoreRequest } from './system-types.js';
@@ -40,6 +40,12 @@ export function namedForCaller(error: unknown, messageType: string, depth = 0): 
     const renamed = new RemoteError(messageType, error.peer, remote, error.message, { cause });
     // The stack of the place the reply arrived, not of this copy (the message is the same).
     if (error.stack !== undefined) renamed.stack = error.stack;
+    return renamed;
+  }
+  // A sendTo() payload over the limit was measured inside the relay's envelope: named by the user's type (hostile t68 F5: `"$relay"`).
+  if (error instanceof MessageTooLargeError && isSystemType(error.messageType)) {
+    const renamed = new MessageTooLargeError(messageType, error.estimatedBytes, error.limitBytes, { isReply: error.isReply, ...(error.why === undefined ? {} : { why: error.why }), ...(cause === undefined ? {} : { cause }) });
+    if (error.stack !== undefined) renamed.stack = error.stack.replace(`"${error.messageType}"`, `"${messageType}"`);
     return renamed;
   }
   // Error's own `cause` is a writable data property: the class, stack and fields stay the caller's.

@@ -42,6 +42,22 @@ describe('worker-to-worker messages', () => {
     expect(missing).toMatchObject({ remoteName: NoHandlerError.name });
   });
 
+  it('[H676] a sendTo() to a misspelt type names the near miss, and one over maxMessageBytes names the user\'s type, not the relay\'s', async () => {
+    const primary = testPrimary({ maxMessageBytes: 1024 * 1024 });
+    await primary.start();
+    const [alice] = await primary.fork({ name: 'alice' });
+    await primary.fork({ name: 'bob' });
+    // Before (hostile t68 F4): no nearMiss through sendTo(), where primary.send() had one.
+    const missing = (await primary.send(alice!, 'relay', { target: 'bob', type: 'ech' }).catch((e: unknown) => e)) as RemoteError;
+    expect(missing).toMatchObject({ remoteName: 'NoHandlerError', remoteCode: 'ERR_NO_HANDLER' });
+    expect(missing.remoteMessage).toContain('has no handler for "ech", but it has "_onMessage_echo"');
+    // Before (hostile t68 F5): `The payload of "$relay" is about ...`, messageType "$relay".
+    const large = (await primary.send(alice!, 'relay', { target: 'bob', type: 'echo', repeat: 2 * 1024 * 1024 }).catch((e: unknown) => e)) as RemoteError;
+    expect(large).toMatchObject({ remoteName: 'MessageTooLargeError', remoteCode: 'ERR_MESSAGE_TOO_LARGE' });
+    expect(large.remoteMessage).toMatch(/^The payload of "echo" is about/);
+    expect(large.data).toMatchObject({ messageType: 'echo' });
+  });
+
   it('[H636] a failed sendTo()\'s causes name the user\'s message type, never the relay\'s', async () => {
     const { primary, alice } = await relayPair();
     // Before (retest t61 L1): the cause RemoteError had messageType "$relay", which a logger serialising the chain shows.

@@ -39,6 +39,7 @@ import type { PrimaryContext } from '../primary-context.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 import { stoppingRefusal } from '../pool/worker-endpoint.js';
 import { kRelayWork } from '../lifecycle/own-work.js';
+import { peerNearMiss } from '../../messaging/route.js';
 import { isAborted, onAbort } from '../../messaging/on-abort.js';
 
 export function registerRelay({ pool, system, options }: Pick<PrimaryContext, 'pool' | 'system' | 'options'>): void {
@@ -263,7 +264,7 @@ function renamed(error: unknown, type: string, destination: WorkerRecord, timeou
   // The caller's figure, not the shorter one the relay waited (H425): the user gave that one.
   // One never written to the target says so (code review of H472): not that the target was slow.
   if (error instanceof MessageTimeoutError) return new MessageTimeoutError(type, timeoutMs ?? error.timeoutMs, peer, error.queuedBehind);
-  if (error instanceof NoHandlerError) return new NoHandlerError(type, peer, error.nearMiss);
+  if (error instanceof NoHandlerError) return new NoHandlerError(type, peer, peerNearMiss({ nearMiss: error.nearMiss }, type));
   // Refused as its target stops (by the primary, unsent, or by the target): named by the user's type.
   if (error instanceof ShutdownInProgressError) return stoppingRefusal(destination, type);
   if (error instanceof RemoteError) {

@@ -56,7 +56,9 @@ export class RecordReceiver {
     const payload = kind & kNoPayload ? undefined : value;
     switch (kind & ~kNoPayload) {
       case kReply:
-        if (!isMessageId(id)) break;
+        // Its third field is always 0 (inbound.ts): any other is no reply a peer of ours writes,
+        // not a success to settle the request with (hostile t68 F9).
+        if (!isMessageId(id) || typeOrFault !== 0) break;
         this.#noteReplyType(id);
         if (pending.resolve(id, payload)) stats.messagesIn++;
         else this.#dropUnmatched(id);

@@ -135,6 +135,23 @@ describe('Endpoint', () => {
     await expect(client.request('t', 'fine')).resolves.toBe('fine');
   });
 
+  it('[H678] a reply record whose third field is not 0 is malformed: it never settles the request', async () => {
+    const problems: string[] = [];
+    const { client } = endpointPair(() => new Promise(() => {}), { onProtocolError: (problem) => void problems.push(problem) });
+    const hanging = client.request('t', 'hang', 60_000).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+    // The request's id: the next one issued minus one, read from a reply-less request made after it.
+    const { nextRequestId } = await import('../../src/messaging/pending.js');
+    const id = nextRequestId() - 1;
+    // Before (hostile t68 F9): resolved the request with 'bad status'.
+    client.receive({ __ck: 1, m: [1, id, 5, 'bad status'] });
+    expect(problems).toEqual(['malformed-record']);
+    client.receive({ __ck: 1, m: [1, id, 0, 'good'] });
+    await expect(hanging).resolves.toEqual({ value: 'good' });
+  });
+
   it('reports what breaks the protocol, and only that: a late reply is dropped without a report', async () => {
     const problems: string[] = [];
     const { client } = endpointPair(() => new Promise(() => {}), { onProtocolError: (problem) => void problems.push(problem) });

@@ -289,9 +289,19 @@ export class MessageTimeoutError extends ClusterKitError {
      * that was a tenth of its time or more; undefined otherwise, and for one never sent.
      */
     queuedMs?: number,
+    /**
+     * For a `sendTo()` whose own timer ended before any answer of the primary that relays it
+     * (a busy primary): whether the target ever got it is not known, and the message says so
+     * rather than blame the target's handler (retest t68 #3). Undefined otherwise.
+     */
+    relayUnanswered?: { readonly waitedMs: number },
   ) {
     super(
-      queuedBehind === undefined && queuedMs !== undefined
+      relayUnanswered !== undefined && queuedBehind === undefined
+        ? `No answer came from the primary within ${wholeMs(relayUnanswered.waitedMs)} ms about "${messageType}", which it relays to ${peer.replace(/ \(through the primary\)$/, '')} with a timeout of ${wholeMs(timeoutMs)} ms: ` +
+            'the primary was too busy to answer in time, so whether the target got it, or replied, is not known. ' +
+            'Send fewer sendTo() at once (await them in batches), or raise "timeoutMs"; retry it only if running it twice is safe.'
+        : queuedBehind === undefined && queuedMs !== undefined
         ? `${capitalize(peer)} did not reply to "${messageType}" within ${wholeMs(timeoutMs)} ms, ${wholeMs(queuedMs)} ms of which it waited, queued behind earlier requests to it ` +
             '(the limit is "maxPending" on a worker, "maxPendingPerWorker" on the primary), before it was sent. The handler may be slow or its event loop blocked; ' +
             'await earlier replies before sending more, or raise "timeoutMs"; a late reply will be ignored.'
@@ -302,12 +312,17 @@ export class MessageTimeoutError extends ClusterKitError {
           ? // None ahead of it at its turn: they timed out first, the channel's bytes held it (a backlog of earlier messages), or a relay reached the primary late.
             `"${messageType}" was never sent to ${peer}: its ${wholeMs(timeoutMs)} ms were (nearly) spent before it could be written (it waited for earlier requests to it to be answered or to time out, for room in a channel full of earlier messages' bytes, or, for sendTo(), in the sender's own queue or on a busy primary). ` +
             'Await earlier replies before sending more, or raise "timeoutMs".'
-          : `"${messageType}" was never sent to ${peer}: its ${wholeMs(timeoutMs)} ms were (nearly) spent while it was queued behind ${queuedBehind} ` +
-            `earlier ${queuedBehind === 1 ? 'request to it that awaits its reply' : 'requests to it that await replies'} (the limit is "maxPending" on a worker, "maxPendingPerWorker" on the primary, ` +
+          : // Those ahead of it: awaiting replies, or queued before it (retest t68 #7: counts above a sender's share said "that await replies").
+            `"${messageType}" was never sent to ${peer}: its ${wholeMs(timeoutMs)} ms were (nearly) spent while it was queued behind ${queuedBehind} ` +
+            `earlier ${queuedBehind === 1 ? 'request' : 'requests'} to it (awaiting replies, or queued before it) (the limit is "maxPending" on a worker, "maxPendingPerWorker" on the primary, ` +
             "and for sendTo() one sender's share of its target). Await earlier replies before sending more, or raise the limit.",
     );
     if (queuedBehind === undefined && queuedMs !== undefined) this.queuedMs = queuedMs;
+    if (relayUnanswered !== undefined && queuedBehind === undefined) this.isRelayUnanswered = true;
   }
+
+  /** True for a `sendTo()` that timed out with no answer from the primary: whether the target got it is not known (see the constructor's `relayUnanswered`). */
+  declare readonly isRelayUnanswered?: true;
 
   /** See the constructor's `queuedMs`. */
   declare readonly queuedMs?: number;

@@ -50,7 +50,14 @@ export function reviveClusterKitError(error: unknown): unknown {
       // A relayed request its target refused as it shuts down (tester t51): not handled.
       return new ShutdownInProgressError(error.remoteMessage, options);
     case 'ERR_MESSAGE_TIMEOUT':
-      return new MessageTimeoutError(String(data.messageType), Number(data.timeoutMs), String(data.peer), typeof data.queuedBehind === 'number' ? data.queuedBehind : undefined);
+      return new MessageTimeoutError(
+        String(data.messageType),
+        Number(data.timeoutMs),
+        String(data.peer),
+        typeof data.queuedBehind === 'number' ? data.queuedBehind : undefined,
+        // A relay held at the primary before it went out (retest t68 #4): said, not lost on the way.
+        typeof data.queuedMs === 'number' && Number.isFinite(data.queuedMs) && data.queuedMs >= 0 ? data.queuedMs : undefined,
+      );
     case 'ERR_NO_HANDLER':
       return new NoHandlerError(String(data.messageType), String(data.peer), peerNearMiss(data, String(data.messageType)));
     case 'ERR_BACKPRESSURE':

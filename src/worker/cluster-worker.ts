@@ -182,7 +182,11 @@ export class ClusterWorker<
       return endpoint.request(kRelayRequest, relay, localTimeout, signal).catch((error: unknown) => {
         if (key !== undefined && signal !== undefined && isAborted(signal)) this.#relayCancels.cancel(key);
         // Our own timer fired before the primary's answer: name the user's message and target.
-        if (error instanceof MessageTimeoutError) throw new MessageTimeoutError(type, timeout, `worker ${JSON.stringify(target)} (through the primary)`, error.queuedBehind);
+        // Never sent (it waited in our own queue), or sent with no answer from the primary: then whether the target got it is not known (retest t68 #3).
+        if (error instanceof MessageTimeoutError) {
+          const peer = `worker ${JSON.stringify(target)} (through the primary)`;
+          throw new MessageTimeoutError(type, timeout, peer, error.queuedBehind, undefined, error.queuedBehind === undefined ? { waitedMs: localTimeout } : undefined);
+        }
         // The relay's envelope is ours: a refused payload's path is the caller's `payload...` (H283).
         // Its causes name the user's type, not the relay's (retest t61 L1).
         const revived = namedForCaller(argumentPath(reviveClusterKitError(error), 'payload', 'payload'), type);

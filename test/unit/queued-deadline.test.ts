@@ -23,7 +23,7 @@ describe('requests waiting for admission', () => {
     for (const error of await Promise.all(waiting)) {
       expect(error).toBeInstanceOf(MessageTimeoutError);
       // It was never sent, and says so rather than blaming a slow handler (H471).
-      expect((error as Error).message).toContain('its 50 ms were (nearly) spent while it was queued behind 1 earlier request to it that awaits its reply');
+      expect((error as Error).message).toContain('its 50 ms were (nearly) spent while it was queued behind 1 earlier request to it (awaiting replies, or queued before it)');
       expect(error).toMatchObject({ queuedBehind: 1 });
     }
     // Counted from admission they would never expire (the slot is held): any bound shows it.

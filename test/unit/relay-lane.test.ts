@@ -6,6 +6,7 @@
  * how many.
  */
 import { describe, expect, it } from '@jest/globals';
+import { MessageTimeoutError } from '../../src/errors.js';
 import { inLane } from '../../src/primary/features/relay.js';
 import type { WorkerRecord } from '../../src/primary/pool/worker-record.js';
 
@@ -33,5 +34,18 @@ describe('a relay held in its sender\'s lane', () => {
     await expect(late).rejects.toMatchObject({ message: 'never sent, behind 1', queuedBehind: 1 });
     await expect(next).resolves.toBe('next ran');
     expect(sent).toEqual(['first', 'next']);
+  });
+
+  it('[H679] a sendTo() that timed out with no answer from the primary does not blame the target\'s handler: whether the target got it is not known', () => {
+    // Retest t68 #3: a busy primary's answers came after the sender's own timer, which said
+    // `Worker "beta" (through the primary) did not reply ... The handler may be slow`.
+    const error = new MessageTimeoutError('work', 3_000, 'worker "beta" (through the primary)', undefined, undefined, { waitedMs: 4_000 });
+    expect(error.message).toBe(
+      'No answer came from the primary within 4000 ms about "work", which it relays to worker "beta" with a timeout of 3000 ms: the primary was too busy to answer in time, ' +
+        'so whether the target got it, or replied, is not known. Send fewer sendTo() at once (await them in batches), or raise "timeoutMs"; retry it only if running it twice is safe.',
+    );
+    expect(error).toMatchObject({ code: 'ERR_MESSAGE_TIMEOUT', isRelayUnanswered: true, queuedBehind: undefined });
+    // Never sent (it waited in the sender's own queue): said as before.
+    expect(new MessageTimeoutError('work', 3_000, 'worker "beta" (through the primary)', 4, undefined, { waitedMs: 4_000 }).message).toMatch(/^"work" was never sent to worker "beta"/);
   });
 });

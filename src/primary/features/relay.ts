@@ -186,13 +186,16 @@ function forwardNow(pool: PrimaryContext['pool'], share: number, { target, type,
   // Aborted when the sender exits, or, for one its caller may abort (`key`), at its `$relayCancel`.
   const cancel = key === undefined ? undefined : cancellable(sender, key);
   const signal = cancel?.signal ?? senderGone(sender);
-  const send = (): Promise<unknown> =>
+  const send = (): Promise<unknown> => {
+    // How long it waited before it went to the target: on its way here, and in its lane.
+    const heldMs = waited + (performance.now() - started);
     // What is left of the wait: a relay that waited in its lane does not outlive its sender's deadline.
     // Whole ms: the relays of a burst then share a timeout, and so one timer (timeout-group.ts).
-    destination.endpoint.request(kRelayedRequest, relayed, Math.max(1, Math.floor(waitMs - (performance.now() - started))), signal).catch((error: unknown) => {
+    return destination.endpoint.request(kRelayedRequest, relayed, Math.max(1, Math.floor(waitMs - (heldMs - waited))), signal).catch((error: unknown) => {
       // Answered to the sender, which makes its own: no frames of ours (a flood's expiry, hostile t67 F3).
-      throw stackless(() => renamed(error, type, destination, timeoutMs));
+      throw stackless(() => renamed(error, type, destination, timeoutMs, heldMs));
     });
+  };
   const unsent = (ahead: number): MessageTimeoutError => stackless(() => new MessageTimeoutError(type, timeoutMs ?? waitMs, destination.describe(), ahead));
   const isTooLate = (): boolean => timeoutMs !== null && isTooLateToSend(waitMs - (performance.now() - started), timeoutMs);
   const outcome = inLane(destination, sender, share, waitMs, signal, send, unsent, isTooLate);
@@ -256,14 +259,20 @@ function senderGone(sender: WorkerRecord): AbortSignal {
 
 /** The forwarded request's error, naming the user's message type rather than the relay's. */
 /** `timeoutMs`: the sender's own (null for none), which the message states. */
-function renamed(error: unknown, type: string, destination: WorkerRecord, timeoutMs: number | null | undefined): unknown {
+/** `heldMs`: how long it waited (ms) before the primary sent it to the target. */
+function renamed(error: unknown, type: string, destination: WorkerRecord, timeoutMs: number | null | undefined, heldMs = 0): unknown {
   const peer = destination.describe();
   // One never written to the target says so, and is safe to retry (tester t51).
   // The error it replaces named the relay's own type ("$relayed"): not its cause, only its cause's (newcomer t61).
   if (error instanceof WorkerExitedError) return error.queuedBehind === undefined ? destination.unansweredError(type, error.cause) : destination.unsentError(type, error.queuedBehind);
   // The caller's figure, not the shorter one the relay waited (H425): the user gave that one.
   // One never written to the target says so (code review of H472): not that the target was slow.
-  if (error instanceof MessageTimeoutError) return new MessageTimeoutError(type, timeoutMs ?? error.timeoutMs, peer, error.queuedBehind);
+  // One sent after a tenth of its time or more held behind its sender's earlier relays says how long, not only that the handler may be slow (retest t68 #4).
+  if (error instanceof MessageTimeoutError) {
+    const timeout = timeoutMs ?? error.timeoutMs;
+    const queuedMs = error.queuedBehind === undefined ? heldMs + (error.queuedMs ?? 0) : 0;
+    return new MessageTimeoutError(type, timeout, peer, error.queuedBehind, queuedMs >= timeout / 10 ? queuedMs : undefined);
+  }
   if (error instanceof NoHandlerError) return new NoHandlerError(type, peer, peerNearMiss({ nearMiss: error.nearMiss }, type));
   // Refused as its target stops (by the primary, unsent, or by the target): named by the user's type.
   if (error instanceof ShutdownInProgressError) return stoppingRefusal(destination, type);

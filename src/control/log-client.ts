@@ -21,7 +21,7 @@ export interface LogStreamHandlers {
   /** With `slot` or `workerId` and `follow`: the slot (of the worker) is served by another worker, or by none. */
   onSlotChange?(note: SlotNote): void;
   /** The request was answered (the backlog is written); `serving`: with `slot`, the worker serving it now, or null for none. */
-  onAnswer?(answer: { serving: number | null | undefined }): void;
+  onAnswer?(answer: { serving: number | null | undefined; olderGone: boolean }): void;
   /** The primary's first message on the connection (a line, a notice, its answer or refusal): it read the request. */
   onHeard?(): void;
 }
@@ -119,7 +119,8 @@ export function openLogStream(name: string, request: LogsRequest, handlers: LogS
         } else if (message.ok === true) {
           isAnswered = true;
           const serving = (message.result as { serving?: unknown } | undefined)?.serving;
-          handlers.onAnswer?.({ serving: serving === null ? null : isWorkerId(serving) ? serving : undefined });
+          const olderGone = (message.result as { olderGone?: unknown } | undefined)?.olderGone === true;
+          handlers.onAnswer?.({ serving: serving === null ? null : isWorkerId(serving) ? serving : undefined, olderGone });
           if ((message.result as { follow?: unknown } | undefined)?.follow !== true) settle('complete');
         } else if (message.ok === false) {
           const error = (typeof message.error === 'object' && message.error !== null ? message.error : {}) as Record<string, unknown>;

@@ -57,6 +57,8 @@ export interface LogRead {
 export interface LogSource {
   /** The `seq` the next entry will get. */
   readonly end: number;
+  /** Entries that left the buffer for newer ones, so far: the older lines a reader can no longer get. */
+  readonly evicted?: number;
   /** The cursor of the first of the last `count` entries (that match `filter`, when given); `end` for none. */
   startOf(count: number, filter: LogFilter | undefined): number;
   /**

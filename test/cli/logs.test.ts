@@ -53,7 +53,7 @@ describe('clusterkit logs', () => {
     await expect(run.exited()).resolves.toBe(0);
   });
 
-  it('[H668] asked for more lines than the buffer keeps, once it is full, says the older ones are not kept, and where they are (hostile t67: 2000 printed of 100000 asked, without a word)', async () => {
+  it('[H668][H680] asked for more lines than the buffer keeps, once it is full, says the older ones are not kept, and where they are, of one slot too (hostile t67: 2000 printed of 100000 asked, without a word)', async () => {
     const runtime = runtimeDir();
     const project = mkdtempSync(join(tmpdir(), 'ck-logs-'));
     onCleanup(() => rmSync(project, { recursive: true, force: true }));
@@ -63,8 +63,16 @@ describe('clusterkit logs', () => {
     const many = await cli(['logs', 'many', '--lines', '100000'], { runtime });
     expect(many.stdout.split('\n').filter(Boolean)).toHaveLength(2000);
     expect(many.stderr).toBe(`clusterkit: printed the last 2000 lines: many keeps the last 2000 lines in memory, not the older ones; the cluster's log file keeps every such line: ${join(project, 'all.log')}\n`);
+    // Of one slot (retest t68: 1,996 lines of slot 0, without a word).
+    const ofSlot = await cli(['logs', 'many', '--lines', '100000', '--slot', '0'], { runtime });
+    const slotLines = ofSlot.stdout.split('\n').filter(Boolean).length;
+    expect(slotLines).toBeGreaterThan(1_000);
+    expect(ofSlot.stderr).toBe(
+      `clusterkit: printed the last ${slotLines} lines of slot 0: many keeps the last 2000 lines in memory (of all its workers), not the older ones; the cluster's log file keeps every such line: ${join(project, 'all.log')}\n`,
+    );
     // Within the buffer: no note.
     expect((await cli(['logs', 'many', '--lines', '10'], { runtime })).stderr).toBe('');
+    expect((await cli(['logs', 'many', '--lines', '10', '--slot', '0'], { runtime })).stderr).toBe('');
     process.kill(run.child.pid!, 'SIGTERM');
     await expect(run.exited()).resolves.toBe(0);
   });

@@ -75,6 +75,8 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
   // answered" when the pipe closed before the answer) while it ran fine (H429).
   let stream: ReturnType<typeof openLogStream> | undefined;
   let printed = 0;
+  /** Set by the answer: fewer lines came than asked for, and the buffer had let older ones go. */
+  let isOlderGone = false;
   let isOutputClosed = false;
   for (const to of [process.stdout, process.stderr]) {
     to.on('error', () => {
@@ -101,7 +103,8 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
     },
     onDropped: (count) => print.dropped(count),
     onSlotChange: (note) => print.slotChange(note, workerId),
-    onAnswer: ({ serving }) => {
+    onAnswer: ({ serving, olderGone }) => {
+      isOlderGone = olderGone;
       // A slot with no worker now (beyond the pool, a scale-up may start it): said, not silent.
       if (follow && slot !== undefined && serving === null && !values.json) {
         process.stderr.write(`clusterkit: slot ${slot} has no worker now; waiting for one (a scale-up starts a slot past the pool; one given up in a crash loop starts again with clusterkit reload ${shellWord(name)})\n`);
@@ -164,9 +167,12 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
     if (outcome === 'complete' && printed === 0 && lines > 0 && (workerId !== undefined || slot !== undefined || output !== undefined) && !values.json) {
       process.stderr.write(`clusterkit: ${describeNoLine(name, { workerId, slot, output })}${await keptInFile(name, output)}\n`);
     }
-    // More asked for than the buffer keeps, and it was full: the older lines are gone from it (hostile t67, H668: said nothing).
-    if (outcome === 'complete' && lines > kLogBufferLines && printed >= kLogBufferLines && !values.json) {
-      process.stderr.write(`clusterkit: printed the last ${printed} lines: ${name} keeps the last ${kLogBufferLines} lines in memory, not the older ones${await keptInFile(name, output)}\n`);
+    // More asked for than the buffer keeps, and it had let older lines go: those asked for may be
+    // among them (hostile t67, H668: said nothing; retest t68, H680: nor with --slot, --worker).
+    // A primary of before H680 does not say (`olderGone`): then, as before, when it sent a full buffer.
+    if (outcome === 'complete' && printed > 0 && lines > kLogBufferLines && (isOlderGone || printed >= kLogBufferLines) && !values.json) {
+      const of = workerId !== undefined ? ` of worker ${workerId}` : slot !== undefined ? ` of slot ${slot}` : '';
+      process.stderr.write(`clusterkit: printed the last ${printed} lines${of}: ${name} keeps the last ${kLogBufferLines} lines in memory${of === '' ? '' : ' (of all its workers)'}, not the older ones${await keptInFile(name, output)}\n`);
     }
     return 0;
   } finally {

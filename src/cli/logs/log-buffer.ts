@@ -71,6 +71,10 @@ export class LogBuffer implements LogSource {
     return this.#added;
   }
 
+  get evicted(): number {
+    return this.#added - this.#count;
+  }
+
   startOf(count: number, filter: LogFilter | undefined): number {
     let start = this.#added;
     for (let back = this.#count - 1, picked = 0; back >= 0 && picked < count; back--) {

@@ -566,6 +566,10 @@ export class WorkerRecord {
    */
   unansweredError(type: string, cause?: unknown): WorkerExitedError {
     const cut = this.handlersCut !== undefined && !isSystemType(type) ? ": its handler was cut at the worker's stop deadline, still running" : '';
+    // Killed by the primary (unanswered heartbeats, its channel, its ready timeout): said, and why
+    // as the cause, not as a bare "killed by SIGKILL", which reads as a kill from outside (hostile t68 F6).
+    const killedFor = cause === undefined ? this.primaryKillReason() : undefined;
+    if (killedFor !== undefined) return new WorkerExitedError(this.exitDescription(), `before it replied to "${type}"${cut}`, { how: `was killed by the primary (SIGKILL): ${killedWhy(killedFor)}`, cause: killedFor });
     return new WorkerExitedError(this.exitDescription(), `before it replied to "${type}"${cut}`, cause === undefined ? undefined : { cause });
   }
 
@@ -647,4 +651,17 @@ export function splitKillReason(reason: Error): { clause: string; advice: string
   const message = reason.message.replace(/^Worker \d+(?: \(pid [^)]*\))? /, 'it ');
   const end = message.indexOf('. ');
   return end === -1 ? { clause: message.replace(/\.$/, ''), advice: '' } : { clause: message.slice(0, end), advice: message.slice(end + 2).trim() };
+}
+
+/**
+ * Why the primary killed a worker, in a few words, from the reason it kept (`killedFor`): `it
+ * did not answer heartbeats for 3.6 s` from `Worker 3 (pid 42) did not answer heartbeats for
+ * 3.6 s, so the primary killed it ...`; the whole reason is the error's `cause`.
+ */
+function killedWhy(reason: Error): string {
+  const text = reason.message;
+  const cut = text.indexOf(', so the primary killed it');
+  const head = cut > 0 ? text.slice(0, cut) : '';
+  const subject = head.match(/^Worker \d+ \(pid \d+\) /);
+  return subject !== null ? `it ${head.slice(subject[0].length)}` : 'its cause says why';
 }

@@ -133,7 +133,17 @@ export interface WorkerStats {
    * `clusterkit_workers{state="closed"}`. False again once it listens again.
    */
   isClosed: boolean;
+  /**
+   * Messages the primary took in from this worker: its requests and notifications, and the
+   * replies that settled a request of the primary's. A reply that came too late (its request
+   * timed out or was aborted) settles nothing and is not counted (hostile t68 F8); nor are
+   * dropped ones (`protocolErrors`).
+   */
   messagesIn: number;
+  /**
+   * Messages the primary wrote to this worker: requests (a request withdrawn before it went out,
+   * aborted or timed out in the channel, is counted too), notifications and replies.
+   */
   messagesOut: number;
   /** Requests to this worker still waiting for a reply. */
   pending: number;

@@ -74,11 +74,15 @@ export const kMaxFrameRecords = 1024;
 export const kMaxFrameBytes = 32 * 1024;
 
 /** Records waiting to go out in one frame. */
-/** A frame being filled, until the flush hands it to Node (`isSent`). Read by a request whose record it holds (pending.ts `frame`). */
-export class PendingFrame {
+/** Whether a frame was handed to Node: what a request whose record it holds keeps (pending.ts `frame`), not the frame and its payloads. */
+export interface FrameStatus {
+  isSent: boolean;
+}
+
+class PendingFrame {
   readonly records: unknown[] = [];
-  /** Set as it is handed to Node: the records in it are written, no longer withdrawn. */
-  isSent = false;
+  /** `isSent` set as it is handed to Node: the records in it are written, no longer withdrawn. */
+  readonly status: FrameStatus = { isSent: false };
   bytes = 0;
   /** `bytes` as the frame cap counts them (`kMaxFrameBytes`). */
   capBytes = 0;
@@ -201,8 +205,8 @@ export class Channel {
     this.#bulk = port;
   }
 
-  /** Queues one record (see envelope.ts) for the end-of-tick flush; returns the frame that holds it. */
-  write(kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number): PendingFrame {
+  /** Queues one record (see envelope.ts) for the end-of-tick flush; returns the status of the frame that holds it. */
+  write(kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number): FrameStatus {
     const isBulkCandidate = this.#bulk !== undefined && bytes >= kBulkMinBytes && (kind === kRequest || kind === kReply || kind === kNotify);
     // A bulk candidate counts half toward the frame's cap: frames of long strings on the bulk
     // pipe are best at 64 KiB (10 KB messages: 1.5x raw, against 1.2x at 32 KiB).
@@ -220,7 +224,7 @@ export class Channel {
     this.#queuedBytes += bytes;
     this.#queuedRecords++;
     this.#scheduleFlush();
-    return pending;
+    return pending.status;
   }
 
   /**
@@ -229,7 +233,7 @@ export class Channel {
    * of its own, without a pending frame or an end-of-tick flush: a broadcast is latency-bound,
    * and each of these costs a lone request more than its write.
    */
-  writeNow(kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number): PendingFrame | undefined {
+  writeNow(kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number): FrameStatus | undefined {
     if (this.#frames.length === 0 && this.#isOpen && !this.#congested && !(this.#bulk !== undefined && bytes >= kBulkMinBytes) && this.#port.connected && !isProcessExiting()) {
       this.#send([kind, id, typeOrFault, payload], bytes);
       return undefined;
@@ -305,7 +309,7 @@ export class Channel {
   /** Takes the oldest frame off the queue and writes it. */
   #sendOldest(): void {
     const pending = this.#frames.shift()!;
-    pending.isSent = true;
+    pending.status.isSent = true;
     this.#queuedBytes -= pending.bytes;
     this.#queuedRecords -= pending.records.length / kRecordSize;
     const kept = this.#isWithdrawn === undefined ? undefined : withoutWithdrawn(pending, this.#isWithdrawn);

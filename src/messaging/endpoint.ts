@@ -11,7 +11,7 @@ import type { Serialization } from '../types.js';
 import type { EndpointOptions, EndpointStats } from './endpoint-options.js';
 import { Admission } from './admission.js';
 import { BulkReader } from './bulk-reader.js';
-import { Channel, ChannelClosedError, type BulkPort, type PendingFrame } from './channel.js';
+import { Channel, ChannelClosedError, type BulkPort, type FrameStatus } from './channel.js';
 import { fitErrorReply, Inbound, notSerializable, replyNotSerializable } from './inbound.js';
 import { kNoPayload, kNotify, kReply, kRequest } from './envelope.js';
 import { checkPayload } from './payload-check.js';
@@ -396,7 +396,7 @@ export class Endpoint {
   }
 
   /** Queues one record for the end-of-tick flush, or with `isNow` writes it at once (`Channel.writeNow`). */
-  #write(kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number, isNow = false): PendingFrame | undefined {
+  #write(kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number, isNow = false): FrameStatus | undefined {
     // JSON turns `undefined` into `null` inside the record array: flag it instead.
     if (payload === undefined) {
       kind |= kNoPayload;

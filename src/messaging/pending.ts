@@ -95,7 +95,7 @@ export class PendingRequest {
   isSeparate = false;
   /**
    * The channel's frame its record waits in, until the flush hands that to Node (channel.ts
-   * `PendingFrame`); undefined once issued straight to Node. One that settles before its frame
+   * `FrameStatus`); undefined once issued straight to Node. One that settles before its frame
    * goes out is left out of it, never written (hostile t68 F2, retest t68 #3).
    */
   frame: { readonly isSent: boolean } | undefined = undefined;

@@ -245,7 +245,9 @@ export class Endpoint {
       return onError(error as Error);
     }
     this.stats.messagesOut++;
-    this.#writeRequest(id, type, payload, bytes, true);
+    // With a signal, at the end of the tick as any request: one aborted in the caller's tick is
+    // then withdrawn, never written (retest t68b: an aborted broadcast ran on every worker).
+    this.#writeRequest(id, type, payload, bytes, signal === undefined);
   }
 
   /**

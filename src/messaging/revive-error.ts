@@ -43,8 +43,13 @@ export function reviveClusterKitError(error: unknown): unknown {
       return new WorkerExitedError(
         { workerId: Number(data.workerId), pid: data.pid as number | undefined, exitCode: data.exitCode as number | null, signal: data.signal as NodeJS.Signals | null },
         String(data.context ?? 'before it replied'),
-        // A request the worker never got (relayed, tester t51): still said, and safe to retry.
-        typeof data.queuedBehind === 'number' ? { ...options, queuedBehind: data.queuedBehind } : options,
+        {
+          ...options,
+          // A request the worker never got (relayed, tester t51): still said, and safe to retry.
+          ...(typeof data.queuedBehind === 'number' ? { queuedBehind: data.queuedBehind } : {}),
+          // How it ended as the primary knew it (killed by the primary, and why: retest t68b), not rebuilt from the exit alone.
+          ...(typeof data.how === 'string' && data.how.length <= 1_024 ? { how: data.how } : {}),
+        },
       );
     case 'ERR_SHUTDOWN_IN_PROGRESS':
       // A relayed request its target refused as it shuts down (tester t51): not handled.

@@ -171,6 +171,8 @@ export class ClusterWorker<
       const { timeoutMs, signal } = normalizeSendOptions(args[1] as SendOptions | undefined);
       const timeout = timeoutMs ?? this.#context.options.messageTimeoutMs;
       // JSON cannot write Infinity (it would arrive as null): no limit travels as null.
+      // The cancels of earlier relays first: their places are freed before this one is read.
+      this.#relayCancels.flushNow();
       // A caller that may abort gets a key, named to the primary when it does (relay-cancels.ts).
       const key = signal === undefined ? undefined : this.#relayCancels.nextKey();
       const relay: RelayPayload = { target, type, payload: args[0], timeoutMs: Number.isFinite(timeout) ? timeout : null, calledAt: Date.now(), ...(key === undefined ? {} : { key }) };

@@ -25,12 +25,22 @@ export class RelayCancels {
     return this.#lastKey;
   }
 
+  /**
+   * Tells the primary now what is waiting to be told: called before a new relay goes, so that
+   * the primary reads the cancels first and has freed their places (retest t68b: a retry in the
+   * abort's own tick was refused, its places still held).
+   */
+  flushNow(): void {
+    if (this.#keys.length > 0) this.#flush();
+  }
+
   /** Tells the primary, at the end of the tick, that relay `key`'s caller aborted it. */
   cancel(key: number): void {
     if (this.#keys.push(key) === 1) process.nextTick(this.#flush);
   }
 
   readonly #flush = (): void => {
+    if (this.#keys.length === 0) return;
     const keys = this.#keys;
     this.#keys = [];
     for (let start = 0; start < keys.length; start += kKeysPerNotice) {

@@ -5,7 +5,7 @@
  * primary's reason as its `cause`.
  */
 import { describe, expect, it } from '@jest/globals';
-import { WorkerExitedError } from '../../src/index.js';
+import { WorkerExitedError, type RemoteError } from '../../src/index.js';
 import { testPrimary } from '../helpers/primary.js';
 import { onceEvent } from '../helpers/wait.js';
 
@@ -22,5 +22,18 @@ describe('a request to a worker the primary killed', () => {
     expect(error.message).toMatch(new RegExp(`^Worker ${worker!.id} \\(pid ${worker!.pid}\\) was killed by the primary \\(SIGKILL\\): it did not answer heartbeats for [\\d.]+ m?s before it replied to "block"`));
     expect(error.signal).toBe('SIGKILL');
     expect((error.cause as Error).message).toMatch(/did not answer heartbeats for .*, so the primary killed it \(SIGKILL\) as unresponsive/);
+  }, 90_000);
+
+  it('[H681] so does a sendTo() to it, relayed by the primary (retest t68b: "killed by SIGKILL" there)', async () => {
+    const primary = testPrimary({ workerCount: 0, heartbeat: { intervalMs: 200, timeoutMs: 2_000 }, restart: { backoff: { initialMs: 60_000 } } });
+    await primary.start();
+    await primary.fork({ name: 'victim' });
+    const [sender] = await primary.fork({ name: 'sender' });
+    const killed = onceEvent(primary, 'workerUnresponsive', 60_000);
+    const relayed = primary.send(sender!, 'relay', { target: 'victim', type: 'block', payload: { ms: 60_000 }, timeoutMs: 120_000 }, { timeoutMs: 120_000 }).catch((error: unknown) => error);
+    await killed;
+    const error = (await relayed) as RemoteError;
+    expect(error).toMatchObject({ remoteName: 'WorkerExitedError', remoteCode: 'ERR_WORKER_EXITED' });
+    expect(error.remoteMessage).toMatch(/was killed by the primary \(SIGKILL\): it did not answer heartbeats for [\d.]+ m?s before it replied to "block"/);
   }, 90_000);
 });

@@ -25,6 +25,21 @@ describe('a request withdrawn before its frame went out', () => {
     expect(ran).toEqual(['after']);
   });
 
+  it('[H673] a broadcast\'s requests aborted in the tick they were made are withdrawn too (retest t68b: they ran on every worker)', async () => {
+    const ran: unknown[] = [];
+    const { client } = endpointPair((_type, payload) => {
+      ran.push(payload);
+      return payload;
+    });
+    const controller = new AbortController();
+    const errors: Error[] = [];
+    for (let index = 0; index < 200; index++) client.requestInto('t', index, 8, 60_000, controller.signal, () => {}, (error) => void errors.push(error));
+    controller.abort(new Error('the caller gave up'));
+    await expect(client.request('t', 'after')).resolves.toBe('after');
+    expect(errors).toHaveLength(200);
+    expect(ran).toEqual(['after']);
+  });
+
   it('[H673] timed out while a congested channel held its frame: said never sent, and never run', async () => {
     const ran: unknown[] = [];
     const { client, portA } = endpointPair(

@@ -568,9 +568,17 @@ export class WorkerRecord {
     const cut = this.handlersCut !== undefined && !isSystemType(type) ? ": its handler was cut at the worker's stop deadline, still running" : '';
     // Killed by the primary (unanswered heartbeats, its channel, its ready timeout): said, and why
     // as the cause, not as a bare "killed by SIGKILL", which reads as a kill from outside (hostile t68 F6).
-    const killedFor = cause === undefined ? this.primaryKillReason() : undefined;
-    if (killedFor !== undefined) return new WorkerExitedError(this.exitDescription(), `before it replied to "${type}"${cut}`, { how: `was killed by the primary (SIGKILL): ${killedWhy(killedFor)}`, cause: killedFor });
-    return new WorkerExitedError(this.exitDescription(), `before it replied to "${type}"${cut}`, cause === undefined ? undefined : { cause });
+    // A relayed one's cause is the forwarded request's own error, which says this already: its cause is then the reason.
+    const reason = cause instanceof WorkerExitedError && cause.cause !== undefined ? cause.cause : (cause ?? this.primaryKillReason());
+    const how = this.killedHow();
+    return new WorkerExitedError(this.exitDescription(), `before it replied to "${type}"${cut}`, { ...(how === undefined ? {} : { how }), ...(reason === undefined ? {} : { cause: reason }) });
+  }
+
+  /** `was killed by the primary (SIGKILL): it did not answer heartbeats for 3.6 s` when the primary's own SIGKILL ended it; undefined otherwise (hostile t68 F6). */
+  killedHow(): string | undefined {
+    if (!this.isKilledByPrimary()) return undefined;
+    const reason = this.killedFor;
+    return reason === undefined ? 'was killed by the primary (SIGKILL)' : `was killed by the primary (SIGKILL): ${killedWhy(reason)}`;
   }
 
   /**
@@ -592,7 +600,13 @@ export class WorkerRecord {
    */
   unsentError(type: string, queuedBehind: number): WorkerExitedError {
     const ahead = queuedBehind === 0 ? '' : ` behind ${queuedBehind} earlier ${queuedBehind === 1 ? 'request' : 'requests'} to it`;
-    return new WorkerExitedError(this.exitDescription(), `before "${type}" was sent to it: it waited in the primary's queue${ahead}, and the worker never got it`, { queuedBehind });
+    const how = this.killedHow();
+    const killedFor = this.primaryKillReason();
+    return new WorkerExitedError(this.exitDescription(), `before "${type}" was sent to it: it waited in the primary's queue${ahead}, and the worker never got it`, {
+      queuedBehind,
+      ...(how === undefined ? {} : { how }),
+      ...(killedFor === undefined ? {} : { cause: killedFor }),
+    });
   }
 
   /**

@@ -1,39 +1,27 @@
 /**
- * A request to a worker the primary killed for not answering heartbeats (hostile t68 F6): its
- * `WorkerExitedError` said `was killed by SIGKILL`, the words of an outside `kill -9` or an OOM
- * kill, while the primary's log knew why. Now it says the primary killed it, and why, with the
- * primary's reason as its `cause`.
+ * `workerExit.killed` is true for every SIGKILL the primary sends, whatever the reason: a SIGKILL
+ * with `killed` false is documented as one from outside clusterkit (`kill -9`, the OOM killer),
+ * and an alert that follows the docs would blame the wrong one (tester t21, H161).
  */
 import { describe, expect, it } from '@jest/globals';
-import { WorkerExitedError, type RemoteError } from '../../src/index.js';
 import { testPrimary } from '../helpers/primary.js';
 import { onceEvent } from '../helpers/wait.js';
 
-describe('a request to a worker the primary killed', () => {
-  it('[H681] says the primary killed it for unanswered heartbeats, with the reason as its cause, not a bare "killed by SIGKILL"', async () => {
-    // 2 s of silence: reached while the worker blocks for a minute; not by a busy machine's slow worker.
-    const primary = testPrimary({ heartbeat: { intervalMs: 200, timeoutMs: 2_000 }, restart: { backoff: { initialMs: 60_000 } } });
-    const [worker] = await primary.start();
-    const killed = onceEvent(primary, 'workerUnresponsive', 60_000);
-    const blocked = primary.send(worker!, 'block', { ms: 60_000 }, { timeoutMs: 120_000 }).catch((error: unknown) => error);
-    await killed;
-    const error = (await blocked) as WorkerExitedError;
-    expect(error).toBeInstanceOf(WorkerExitedError);
-    expect(error.message).toMatch(new RegExp(`^Worker ${worker!.id} \\(pid ${worker!.pid}\\) was killed by the primary \\(SIGKILL\\): it did not answer heartbeats for [\\d.]+ m?s before it replied to "block"`));
-    expect(error.signal).toBe('SIGKILL');
-    expect((error.cause as Error).message).toMatch(/did not answer heartbeats for .*, so the primary killed it \(SIGKILL\) as unresponsive/);
-  }, 90_000);
+describe('workerExit.killed for each SIGKILL of the primary', () => {
+  it('[H161] a worker not ready within readyTimeoutMs: killed true', async () => {
+    const primary = testPrimary({ readyTimeoutMs: 1_000, restart: false }, 'workers/init-hangs.ts');
+    const exit = onceEvent(primary, 'workerExit');
+    await expect(primary.start()).rejects.toMatchObject({ code: 'ERR_WORKER_STARTUP', reason: 'ready-timeout' });
+    // Before: killed false, as if the OOM killer had ended it.
+    await expect(exit).resolves.toMatchObject({ signal: 'SIGKILL', killed: true, expected: false });
+  });
 
-  it('[H681] so does a sendTo() to it, relayed by the primary (retest t68b: "killed by SIGKILL" there)', async () => {
-    const primary = testPrimary({ workerCount: 0, heartbeat: { intervalMs: 200, timeoutMs: 2_000 }, restart: { backoff: { initialMs: 60_000 } } });
-    await primary.start();
-    await primary.fork({ name: 'victim' });
-    const [sender] = await primary.fork({ name: 'sender' });
-    const killed = onceEvent(primary, 'workerUnresponsive', 60_000);
-    const relayed = primary.send(sender!, 'relay', { target: 'victim', type: 'block', payload: { ms: 60_000 }, timeoutMs: 120_000 }, { timeoutMs: 120_000 }).catch((error: unknown) => error);
-    await killed;
-    const error = (await relayed) as RemoteError;
-    expect(error).toMatchObject({ remoteName: 'WorkerExitedError', remoteCode: 'ERR_WORKER_EXITED' });
-    expect(error.remoteMessage).toMatch(/was killed by the primary \(SIGKILL\): it did not answer heartbeats for [\d.]+ m?s before it replied to "block"/);
-  }, 90_000);
+  it('[H161] a worker that lingers once its IPC channel closed: killed true', async () => {
+    const primary = testPrimary({ restart: false });
+    const [worker] = await primary.start();
+    const exit = onceEvent(primary, 'workerExit');
+    await primary.send(worker!, 'closeChannelAndBlock');
+    // Before: killed false.
+    await expect(exit).resolves.toMatchObject({ worker, signal: 'SIGKILL', killed: true });
+  });
 });

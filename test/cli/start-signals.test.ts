@@ -18,8 +18,18 @@ afterEach(() => cleanUpCli());
 // /proc tells when the process has a handler for a signal: the earliest moment one can be handled.
 const describeOnLinux = process.platform === 'linux' ? describe : describe.skip;
 
+/** Listens at once; with GATE set, once that file exists (ready when it listens: the start waits for it). */
 const kServer = `import http from 'node:http';
-http.createServer((request, response) => response.end(String(process.pid))).listen(Number(process.env.PORT), '127.0.0.1');
+import { existsSync as isGateOpen } from 'node:fs';
+const listen = () => http.createServer((request, response) => response.end(String(process.pid))).listen(Number(process.env.PORT), '127.0.0.1');
+if (process.env.GATE === undefined) listen();
+else {
+  const timer = setInterval(() => {
+    if (!isGateOpen(process.env.GATE)) return;
+    clearInterval(timer);
+    listen();
+  }, 20);
+}
 `;
 
 /** Whether `pid` has a handler for `signal` (SigCgt in /proc/<pid>/status: bit n-1 for signal n). */
@@ -42,16 +52,20 @@ describeOnLinux('clusterkit run: signals during the start', () => {
     const runtime = runtimeDir();
     const port = await freePort();
     const project = tempProject({ 'server.mjs': kServer });
-    const run = startCli(['run', 'server.mjs', '-w', '1', '--name', 'hupearly'], { runtime, cwd: project, env: { PORT: String(port) } });
+    // The worker listens (is ready) only once the SIGHUP was said: the start cannot end before
+    // the signal is read, however busy the machine (under load it did, and the SIGHUP reloaded).
+    const gate = join(project, 'gate');
+    const run = startCli(['run', 'server.mjs', '-w', '1', '--name', 'hupearly'], { runtime, cwd: project, env: { PORT: String(port), GATE: gate } });
     const pid = run.child.pid!;
     // Before: no handler until the primary's start, seconds later on a busy machine; a SIGHUP
     // before it killed the process (129) without a line, one after it was dropped without a word.
     await until(() => catches(pid, 1), 30_000, 'the CLI handles SIGHUP');
     process.kill(pid, 'SIGHUP');
-    await run.waitFor(/service hupearly started: 1 worker/);
     // Said by the CLI (`clusterkit: SIGHUP ignored: ...`), or by its primary when the CLI's event
     // loop, busy loading, read the signal only once the primary listened.
-    expect(run.stderr()).toMatch(/^(clusterkit:|\[hupearly\] WARN) SIGHUP ignored: the service is still starting, and a rolling reload needs started workers to replace/m);
+    await run.waitFor(/^(clusterkit:|\[hupearly\] WARN) SIGHUP ignored: the service is still starting, and a rolling reload needs started workers to replace/m);
+    writeFileSync(gate, '');
+    await run.waitFor(/service hupearly started: 1 worker/);
     expect((await get(`http://127.0.0.1:${port}/`)).body).toBe(String(readyPids(run)[0]));
     process.kill(pid, 'SIGTERM');
     await expect(run.exited()).resolves.toBe(0);

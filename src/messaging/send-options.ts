@@ -65,10 +65,22 @@ function hasOnlySendKeys(options: object): boolean {
  * @throws InvalidOptionError
  */
 function checkSignal(signal: unknown): asserts signal is AbortSignal {
-  if (!(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', 'an AbortSignal', signal);
+  let isSignal: boolean;
+  try {
+    // `instanceof` runs a Proxy's getPrototypeOf trap, which may throw (retest t68b).
+    isSignal = signal instanceof AbortSignal;
+  } catch (error) {
+    throw new InvalidOptionError('signal', 'an AbortSignal', signal, { cause: error });
+  }
+  if (!isSignal) throw new InvalidOptionError('signal', 'an AbortSignal', signal);
   try {
     isAborted(signal);
   } catch (error) {
-    throw new InvalidOptionError('signal', 'an AbortSignal (from new AbortController().signal, AbortSignal.timeout() or AbortSignal.any())', signal, { cause: error });
+    throw new InvalidOptionError(
+      'signal',
+      'a real AbortSignal (new AbortController().signal, AbortSignal.timeout() or AbortSignal.any()), not an object that only inherits from AbortSignal.prototype',
+      signal,
+      { cause: error },
+    );
   }
 }

@@ -44,5 +44,12 @@ describe('a signal a caller tampered with', () => {
     expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION', option: 'signal' });
     expect((error as Error).cause).toMatchObject({ code: 'ERR_INVALID_THIS' });
     expect(() => normalizeSendOptions({ signal: { aborted: false } as unknown as AbortSignal })).toThrow(InvalidOptionError);
+    // Retest t68b: a Proxy whose getPrototypeOf trap throws rejected with the raw error.
+    const trapped = new Proxy(new AbortController().signal, {
+      getPrototypeOf() {
+        throw new Error('trap proto');
+      },
+    });
+    expect(() => normalizeSendOptions({ signal: trapped })).toThrow(InvalidOptionError);
   });
 });

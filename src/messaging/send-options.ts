@@ -74,7 +74,7 @@ function checkSignal(signal: unknown): asserts signal is AbortSignal {
   }
   if (!isSignal) throw new InvalidOptionError('signal', 'an AbortSignal', signal);
   try {
-    isAborted(signal);
+    isAborted(signal as AbortSignal);
   } catch (error) {
     throw new InvalidOptionError(
       'signal',

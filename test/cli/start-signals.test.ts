@@ -52,10 +52,11 @@ describeOnLinux('clusterkit run: signals during the start', () => {
     const runtime = runtimeDir();
     const port = await freePort();
     const project = tempProject({ 'server.mjs': kServer });
-    // The worker listens (is ready) only once the SIGHUP was said: the start cannot end before
-    // the signal is read, however busy the machine (under load it did, and the SIGHUP reloaded).
+    // The worker listens only once the SIGHUP was said, and is ready only once it listens
+    // (--wait-listen): the start cannot end before the signal is read, however busy the machine
+    // (under load it did, and the SIGHUP reloaded).
     const gate = join(project, 'gate');
-    const run = startCli(['run', 'server.mjs', '-w', '1', '--name', 'hupearly'], { runtime, cwd: project, env: { PORT: String(port), GATE: gate } });
+    const run = startCli(['run', 'server.mjs', '-w', '1', '--name', 'hupearly', '--wait-listen'], { runtime, cwd: project, env: { PORT: String(port), GATE: gate } });
     const pid = run.child.pid!;
     // Before: no handler until the primary's start, seconds later on a busy machine; a SIGHUP
     // before it killed the process (129) without a line, one after it was dropped without a word.

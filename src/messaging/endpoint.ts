@@ -87,8 +87,8 @@ export class Endpoint {
             timeoutMs,
             options.describePeer(),
             // Still in the channel's frame (a flood's congested channel, a long synchronous stretch
-          // before the flush): never written, and withdrawn from it (retest t68 #3).
-          request.isWaiting ? (request.isSeparate ? 0 : Math.min(options.maxPending, Math.max(this.#pending.ownInFlight, request.aheadWhenQueued))) : request.isUnsent ? 0 : undefined,
+            // before the flush): never written, and withdrawn from it (retest t68 #3).
+            request.isWaiting ? (request.isSeparate ? 0 : Math.min(options.maxPending, Math.max(this.#pending.ownInFlight, request.aheadWhenQueued))) : request.isUnsent ? 0 : undefined,
             !request.isWaiting && request.queuedMs !== undefined && request.queuedMs >= timeoutMs / 10 ? request.queuedMs : undefined,
           );
         // A relay's: made again under the user's type before anyone sees it (relay.ts, cluster-worker.ts).

@@ -8,13 +8,19 @@ import { describe, expect, it } from '@jest/globals';
 import { MessageTimeoutError } from '../../src/errors.js';
 import { endpointPair } from '../helpers/endpoint-pair.js';
 
+/** Endpoints whose server echoes each payload, and the payloads it ran, in order. */
+function echoPair(): { client: ReturnType<typeof endpointPair>['client']; ran: unknown[] } {
+  const ran: unknown[] = [];
+  const { client } = endpointPair((_type, payload) => {
+    ran.push(payload);
+    return payload;
+  });
+  return { client, ran };
+}
+
 describe('a request withdrawn before its frame went out', () => {
   it('[H673] aborted in the tick it was made: its caller gets the reason, and the peer never runs it', async () => {
-    const ran: unknown[] = [];
-    const { client } = endpointPair((_type, payload) => {
-      ran.push(payload);
-      return payload;
-    });
+    const { client, ran } = echoPair();
     const controller = new AbortController();
     const aborted = Array.from({ length: 500 }, (_, index) => client.request('t', index, 60_000, controller.signal).catch((error: unknown) => error));
     controller.abort(new Error('the caller gave up'));
@@ -26,11 +32,7 @@ describe('a request withdrawn before its frame went out', () => {
   });
 
   it('[H673] a broadcast\'s requests aborted in the tick they were made are withdrawn too (retest t68b: they ran on every worker)', async () => {
-    const ran: unknown[] = [];
-    const { client } = endpointPair((_type, payload) => {
-      ran.push(payload);
-      return payload;
-    });
+    const { client, ran } = echoPair();
     const controller = new AbortController();
     const errors: Error[] = [];
     for (let index = 0; index < 200; index++) client.requestInto('t', index, 8, 60_000, controller.signal, () => {}, (error) => void errors.push(error));

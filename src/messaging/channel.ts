@@ -440,28 +440,26 @@ function encodeFrame(records: unknown[], candidates: number[]): BulkFrame | unde
  */
 function withoutWithdrawn(frame: PendingFrame, isWithdrawn: (id: number) => boolean): { records: unknown[]; bulkCandidates: number[] | undefined } | undefined {
   const { records } = frame;
-  let first = -1;
+  // Made at the first withdrawn record: where each kept record lands, and the kept records.
+  let kept: unknown[] | undefined;
+  let moved: Map<number, number> | undefined;
   for (let i = 0; i < records.length; i += kRecordSize) {
-    if (((records[i] as number) & ~kNoPayload) === kRequest && isWithdrawn(records[i + 1] as number)) {
-      first = i;
-      break;
+    const isGone = ((records[i] as number) & ~kNoPayload) === kRequest && isWithdrawn(records[i + 1] as number);
+    if (isGone && kept === undefined) {
+      kept = records.slice(0, i);
+      moved = new Map();
+      for (let before = 0; before < i; before += kRecordSize) moved.set(before, before);
     }
-  }
-  if (first === -1) return undefined;
-  const kept: unknown[] = records.slice(0, first);
-  const moved = new Map<number, number>();
-  for (let i = 0; i < first; i += kRecordSize) moved.set(i, i);
-  for (let i = first; i < records.length; i += kRecordSize) {
-    if (((records[i] as number) & ~kNoPayload) === kRequest && isWithdrawn(records[i + 1] as number)) continue;
-    moved.set(i, kept.length);
+    if (isGone || kept === undefined) continue;
+    moved!.set(i, kept.length);
     kept.push(records[i], records[i + 1], records[i + 2], records[i + 3]);
   }
+  if (kept === undefined) return undefined;
   let bulkCandidates: number[] | undefined;
-  if (frame.bulkCandidates !== undefined) {
-    for (let i = 0; i < frame.bulkCandidates.length; i += 2) {
-      const at = moved.get(frame.bulkCandidates[i]!);
-      if (at !== undefined) (bulkCandidates ??= []).push(at, frame.bulkCandidates[i + 1]!);
-    }
+  const candidates = frame.bulkCandidates ?? [];
+  for (let i = 0; i < candidates.length; i += 2) {
+    const at = moved!.get(candidates[i]!);
+    if (at !== undefined) (bulkCandidates ??= []).push(at, candidates[i + 1]!);
   }
   return { records: kept, bulkCandidates };
 }

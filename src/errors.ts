@@ -142,13 +142,17 @@ function notSerializableMessage(path: string, reason: string, storeKey: string |
  * A payload is larger than the `maxMessageBytes` option allows. `isReply` is true when it was a
  * handler's reply (the replying process's limit): the requester's call rejects with it (a user
  * request as a `RemoteError` whose `remoteCode` is `ERR_MESSAGE_TOO_LARGE`; a store call, such
- * as `entries()`, as this class).
+ * as `entries()`, as this class). `isPrimaryLimit` is true when a worker's message or reply was
+ * over the primary's `maxMessageBytes` (not above the worker's own): a worker sends the primary
+ * no more than it reads, so raising the worker's option alone does not help.
  */
 export class MessageTooLargeError extends ClusterKitError {
   override readonly name = 'MessageTooLargeError';
   readonly code = 'ERR_MESSAGE_TOO_LARGE';
   /** True when the value over the limit was a reply, not the message sent. */
   readonly isReply: boolean;
+  /** True when the limit was the primary's `maxMessageBytes`, which bounds what a worker sends it. */
+  readonly isPrimaryLimit: boolean;
   /** How the size was counted when that is not plain (a sparse array's holes), as the message says it in parentheses; else undefined. */
   readonly why: string | undefined;
 
@@ -156,18 +160,26 @@ export class MessageTooLargeError extends ClusterKitError {
     readonly messageType: string,
     readonly estimatedBytes: number,
     readonly limitBytes: number,
-    options?: { isReply?: boolean; cause?: unknown; why?: string },
+    options?: { isReply?: boolean; isPrimaryLimit?: boolean; cause?: unknown; why?: string },
   ) {
     const isReply = options?.isReply === true;
+    const isPrimaryLimit = options?.isPrimaryLimit === true;
     const why = options?.why === undefined ? '' : ` (${options.why})`;
     const [estimatedText, limitText] = formatBytesApart(estimatedBytes, limitBytes);
+    // The worker's own option may be higher: naming it alone sent users to raise the wrong one (retest t68b).
+    const owner = isPrimaryLimit
+      ? ` of the primary, which reads no larger ${isReply ? 'reply' : 'message'} from a worker: raising the worker's own alone does not help`
+      : isReply
+        ? ' of the replying process'
+        : '';
     super(
       `${isReply ? 'The reply to' : 'The payload of'} "${messageType}" is about ${estimatedText}${why}, over the ${limitText} ` +
-        `limit (option "maxMessageBytes"${isReply ? ' of the replying process' : ''}). Large payloads block both event loops while they are copied; ` +
+        `limit (option "maxMessageBytes"${owner}). Large payloads block both event loops while they are copied; ` +
         `${isReply ? 'reply with' : 'pass'} a file path or shared storage key instead${isReply ? ' (or ask for less: a narrower store prefix)' : ''}, or raise the limit.`,
       options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.isReply = isReply;
+    this.isPrimaryLimit = isPrimaryLimit;
     this.why = options?.why;
   }
 }

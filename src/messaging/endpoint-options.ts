@@ -18,6 +18,11 @@ export interface EndpointOptions {
   port: IpcPort;
   serialization: Serialization;
   maxMessageBytes: number;
+  /**
+   * True when `maxMessageBytes` is the primary's, below this worker's own option: a
+   * MessageTooLargeError says whose limit it was (`isPrimaryLimit`). @default false
+   */
+  isPrimaryLimit?: boolean;
   /** Timeout of requests that do not set their own. */
   defaultTimeoutMs: number;
   /** Requests that may wait for replies at once; beyond it, `backpressure` decides. */

@@ -6,7 +6,7 @@
  * by its id before anything reaches user code, so a throwing user handler can never disturb the
  * bookkeeping.
  */
-import { MessageTimeoutError, type SerializedError } from '../errors.js';
+import { MessageTimeoutError, MessageTooLargeError, type SerializedError } from '../errors.js';
 import type { Serialization } from '../types.js';
 import type { EndpointOptions, EndpointStats } from './endpoint-options.js';
 import { Admission } from './admission.js';
@@ -102,6 +102,7 @@ export class Endpoint {
     this.#inbound = new Inbound({
       serialization: options.serialization,
       maxMessageBytes: options.maxMessageBytes,
+      isPrimaryLimit: options.isPrimaryLimit,
       handle: options.onInbound,
       workTypeOf: options.workTypeOf,
       onError: options.onError,
@@ -193,7 +194,7 @@ export class Endpoint {
       if (signal !== undefined && isAborted(signal)) return Promise.reject(abortReason(signal));
       const refusal = this.#options.refuse?.(type);
       if (refusal !== undefined) return Promise.reject(refusal);
-      const bytes = checkPayload(payload, this.#options.serialization, this.#options.maxMessageBytes, type);
+      const bytes = this.#check(payload, type);
       return this.#admit(type, payload, bytes, timeoutMs ?? this.#options.defaultTimeoutMs, signal);
     } catch (error) {
       return Promise.reject(error);
@@ -260,6 +261,17 @@ export class Endpoint {
   }
 
   /** Whether a request of `type` is written now rather than queued: system requests always; a relay when the bytes fit; others when admitted. */
+  /** The payload's bytes on the wire; throws `checkPayload`'s errors, over the primary's limit said so (`isPrimaryLimit`). */
+  #check(payload: unknown, type: string): number {
+    try {
+      return checkPayload(payload, this.#options.serialization, this.#options.maxMessageBytes, type);
+    } catch (error) {
+      if (this.#options.isPrimaryLimit !== true || !(error instanceof MessageTooLargeError)) throw error;
+      const { estimatedBytes, limitBytes, why } = error;
+      throw new MessageTooLargeError(type, estimatedBytes, limitBytes, { isPrimaryLimit: true, ...(why === undefined ? {} : { why }) });
+    }
+  }
+
   #mayGo(type: string, bytes: number): boolean {
     return isRelayed(type) ? this.#admission.mayIssueBytesOnly(bytes) : this.#admission.mayIssue(bytes) || kUnqueuedTypes.has(type);
   }
@@ -277,7 +289,7 @@ export class Endpoint {
     // went, and the stopping worker dropped it with a warning that its handler threw (retest t64).
     const refusal = this.#options.refuse?.(type);
     if (refusal) throw refusal;
-    const bytes = checkPayload(payload, this.#options.serialization, this.#options.maxMessageBytes, type);
+    const bytes = this.#check(payload, type);
     if (!this.#admission.hasQueueRoom(bytes)) throw this.#admission.error();
     this.stats.messagesOut++;
     this.#write(kNotify, 0, type, payload, bytes);

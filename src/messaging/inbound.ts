@@ -41,6 +41,8 @@ export const kNoReply: unique symbol = Symbol('clusterkit.noReply');
 export interface InboundOptions {
   readonly serialization: Serialization;
   readonly maxMessageBytes: number;
+  /** See `EndpointOptions.isPrimaryLimit`. */
+  readonly isPrimaryLimit?: boolean | undefined;
   /** Handles a request or notification; see `InboundHandler` in endpoint.ts. */
   readonly handle: (type: string, payload: unknown, isRequest: boolean, id: number) => unknown;
   /** See `EndpointOptions.workTypeOf`: the system requests whose handlers count as work, and under which type. */
@@ -173,7 +175,7 @@ export class Inbound {
       // Too large is not unserializable: the requester gets MessageTooLargeError, saying it was the reply.
       if (isError(error) && error instanceof MessageTooLargeError) {
         // No `cause`: the size check's own error said "The payload of" the same reply (lib t58).
-        this.replyError(id, new MessageTooLargeError(type, error.estimatedBytes, error.limitBytes, { isReply: true, ...(error.why === undefined ? {} : { why: error.why }) }));
+        this.replyError(id, new MessageTooLargeError(type, error.estimatedBytes, error.limitBytes, { isReply: true, isPrimaryLimit: this.#options.isPrimaryLimit === true, ...(error.why === undefined ? {} : { why: error.why }) }));
       } else this.replyError(id, replyNotSerializable(error, `the reply to "${type}"`));
       return;
     }

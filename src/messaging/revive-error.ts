@@ -80,7 +80,12 @@ export function reviveClusterKitError(error: unknown): unknown {
     case 'ERR_NOT_SERIALIZABLE':
       return new NotSerializableError(String(data.path), String(data.reason), typeof data.storeKey === 'string' ? { ...options, storeKey: data.storeKey } : options);
     case 'ERR_MESSAGE_TOO_LARGE':
-      return new MessageTooLargeError(String(data.messageType), Number(data.estimatedBytes), Number(data.limitBytes), { isReply: data.isReply === true, cause: error });
+      return new MessageTooLargeError(String(data.messageType), Number(data.estimatedBytes), Number(data.limitBytes), {
+        isReply: data.isReply === true,
+        isPrimaryLimit: data.isPrimaryLimit === true,
+        ...(typeof data.why === 'string' ? { why: data.why } : {}),
+        cause: error,
+      });
     case 'ERR_STORE_FULL':
       return new StoreFullError(
         String(data.key),

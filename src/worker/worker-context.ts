@@ -54,13 +54,16 @@ export function createWorkerContext(options: NormalizedWorkerOptions, events: Sa
   const emit = events.emit as WorkerEmit;
   const reportError = events.reportError;
   const system = new SystemRouter<PrimaryPeer>({ receiver: `worker ${cluster.worker?.id ?? 0}`, outboundTypes: kWorkerToPrimaryTypes });
+  const primaryMaxBytes = primaryLimit(process.env[kPrimaryMaxMessageBytesEnv]);
   const endpoint = new Endpoint({
     // clusterkit's own reference to the real send: a script's process.send wrapper is not on its path (H233).
     port: processPort(),
     // Node does not tell the child its channel's serialization: the primary does.
     serialization: process.env[kSerializationEnv] === 'advanced' ? 'advanced' : 'json',
     // Never more than the primary reads from a worker: it would kill this worker for it.
-    maxMessageBytes: Math.min(options.maxMessageBytes, primaryLimit(process.env[kPrimaryMaxMessageBytesEnv])),
+    maxMessageBytes: Math.min(options.maxMessageBytes, primaryMaxBytes),
+    // Said in MessageTooLargeError: the worker's own option, when higher, was not the one to raise (retest t68b).
+    isPrimaryLimit: primaryMaxBytes <= options.maxMessageBytes,
     defaultTimeoutMs: options.messageTimeoutMs,
     maxPending: options.maxPending,
     maxPendingOption: 'maxPending',

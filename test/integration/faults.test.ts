@@ -137,6 +137,28 @@ describe('fault matrix', () => {
     expect(error.remoteMessage).not.toContain('$store');
   });
 
+  // Retest t68b: a worker's send over the primary's limit said `(option "maxMessageBytes")`, and
+  // the worker's own option, already higher, was the one a reader raised.
+  it("[H682] a worker's message or reply over the primary's maxMessageBytes says the limit is the primary's", async () => {
+    const primary = testPrimary({ maxMessageBytes: 64 * 1024 });
+    const [worker] = await primary.start();
+    const primaryLimit = /over the 64\.0 KiB limit \(option "maxMessageBytes" of the primary, which reads no larger (message|reply) from a worker: raising the worker's own alone does not help\)/;
+    const sent = (await primary.send(worker!, 'askPrimary', { type: 'anything', repeat: 100_000 }).catch((e: unknown) => e)) as { remoteMessage: string; data: Record<string, unknown> };
+    expect(sent.remoteMessage).toMatch(/^The payload of "anything" is about 97\.7 KiB/);
+    expect(sent.remoteMessage).toMatch(primaryLimit);
+    expect(sent.data).toMatchObject({ isPrimaryLimit: true, isReply: false });
+    // notify() throws in the worker: its handler's throw comes back.
+    const notified = (await primary.send(worker!, 'notifyPrimary', { type: 'anything', repeat: 100_000 }).catch((e: unknown) => e)) as { remoteMessage: string; data: Record<string, unknown> };
+    expect(notified.remoteMessage).toMatch(primaryLimit);
+    expect(notified.data).toMatchObject({ isPrimaryLimit: true });
+    // A small request whose reply the primary would not read.
+    const reply = (await primary.send(worker!, 'repeat', 100_000).catch((e: unknown) => e)) as { remoteMessage?: string; data?: Record<string, unknown> };
+    expect(reply.remoteMessage).toMatch(/^The reply to "repeat" is about 97\.7 KiB/);
+    expect(reply.remoteMessage).toMatch(primaryLimit);
+    expect(reply.data).toMatchObject({ isPrimaryLimit: true, isReply: true });
+    await expect(primary.send(worker!, 'echo', 'still here')).resolves.toBe('still here');
+  });
+
   it('[F34] a payload over maxMessageBytes is told in one format, MiB against MiB, without nested quotes', async () => {
     const primary = testPrimary({ maxMessageBytes: 1024 * 1024 });
     const [worker] = await primary.start();

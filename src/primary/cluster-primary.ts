@@ -341,6 +341,8 @@ export class ClusterPrimary<
           return record.stopping;
         });
       }
+      // Its lines name this call's timeout, not the shutdown's, when it gave one (a stop already under way keeps its own).
+      if (options.timeoutMs !== undefined && record.stopping === undefined) record.stopTimeoutSetBy = 'stopWorker()';
       return this.#context.lifecycle.stopWorker(record, timeoutMs);
     } catch (error) {
       return Promise.reject(error);
@@ -363,7 +365,7 @@ export class ClusterPrimary<
       if (requestedBy !== undefined && !kShutdownRequesters.has(requestedBy)) {
         throw new InvalidOptionError('requestedBy', `what asked for the shutdown, one of ${[...kShutdownRequesters].map((name) => `"${name}"`).join(', ')} (for logs and events)`, requestedBy);
       }
-      return this.#context.lifecycle.shutdown(timeoutMs, signal as NodeJS.Signals | undefined, requestedBy as ShutdownRequester | undefined);
+      return this.#context.lifecycle.shutdown(timeoutMs, signal as NodeJS.Signals | undefined, requestedBy as ShutdownRequester | undefined, options.timeoutMs !== undefined);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -15,6 +15,7 @@ import { ChannelCorruptError, describeExit, diedOfFatalSignal, initFailureClause
 import { createLineLogger, type Logger } from '../logger.js';
 import type { ClusterPrimary } from './cluster-primary.js';
 import { recordOf, type WorkerHandle } from './pool/worker-handle.js';
+import { raiseStopTimeout, stopTimeoutName } from './pool/stop-timeout-words.js';
 import { connectionsResetByKills, describeKilledResets } from './pool/killed-resets.js';
 import type { ReloadRequester, ShutdownReport, ShutdownRequester } from './primary-events.js';
 import { describeForcedStop } from './lifecycle/primary-signals.js';
@@ -235,7 +236,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       // Who killed it: the primary (counted killed) at the stop's timeout, or for what it wrote
       // on its channel during the stop (the reason the guard gave); or someone else (failed).
       if (killed && kill !== undefined) logger.warn({ ...fields, ...kill.fields, ...lostFields }, `worker ${worker.id} was killed (SIGKILL) by the primary during its stop, before it finished stopping: ${kill.why}${lost}`);
-      else if (killed) logger.warn({ ...fields, ...lostFields }, `worker ${worker.id} was killed (SIGKILL) by the primary at the shutdown timeout before it finished stopping${lost}`);
+      else if (killed) logger.warn({ ...fields, ...lostFields }, `worker ${worker.id} was killed (SIGKILL) by the primary at ${stopTimeoutName(recordOf(worker)?.stopTimeoutSetBy)} before it finished stopping${lost}`);
       else logger.warn(fields, `worker ${worker.id} was ended by SIGKILL during its stop, before it finished stopping; ${kUnknownSignalSource}`);
     } else if (worker.readyAt === undefined) {
       // Still starting when its stop came, and ended by a signal (one sent to the whole process
@@ -462,7 +463,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
         fields,
         `worker ${worker.id}: the script's ${signal} listener ran but the process did not exit within ${wholeMs(timeoutMs)} ms, the worker's own deadline, ` +
           `most likely because its cleanup was still waiting for the ${plural(openRequests, 'request')} still open then, cut off (the line above: server.close() waits for open requests to end); ` +
-          `it exits with code 1. Raise the shutdownTimeoutMs option if requests take longer, or have the listener end long requests (streams, long polls) as it closes the server; a listener that ends the process once its servers have closed (server.close(() => process.exit(0))) is not at fault`,
+          `it exits with code 1. ${raiseStopTimeout(recordOf(worker)?.stopTimeoutSetBy)} if requests take longer, or have the listener end long requests (streams, long polls) as it closes the server; a listener that ends the process once its servers have closed (server.close(() => process.exit(0))) is not at fault`,
       );
       return;
     }
@@ -516,12 +517,13 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       );
       return;
     }
+    const raise = raiseStopTimeout(recordOf(worker)?.stopTimeoutSetBy);
     const text = {
-      deadline: `worker ${worker.id} cut off ${requests} still open at its shutdown deadline (${wholeMs(timeoutMs)} ms after its stop began); it exits with code 1. Raise the shutdownTimeoutMs option if requests take longer`,
+      deadline: `worker ${worker.id} cut off ${requests} still open at its shutdown deadline (${wholeMs(timeoutMs)} ms after its stop began); it exits with code 1. ${raise} if requests take longer`,
       exit: `worker ${worker.id} exited with ${requests} still open: they were cut off (code in the worker exited before they finished: the script's own cleanup, a process.exit() during its stop, or an exit that skips Node's 'exit' event)`,
       closed: `worker ${worker.id} cut off ${requests} during its stop: code in the worker closed their connections before the responses finished (server.closeAllConnections() or socket.destroy() in a 'shutdown' listener or _destroy); it exits with code 1. Leave open connections to clusterkit's drain, which lets them finish`,
       'unexpected-exit': `worker ${worker.id} exited with code 0 on its own with ${isLowerBound ? 'at least ' : ''}${requests} open: they were cut off (open as it exited or at its last report, or handed to it and not taken yet)${resetConnections ? `, and ${describeReset(resetConnections)}` : ''}; code in the worker called process.exit() or let its process end while serving`,
-      handlers: `worker ${worker.id} abandoned ${handlers} still running at its shutdown deadline (${wholeMs(timeoutMs)} ms after its stop began), of ${types}: ${abandoned}; it exits with code 1. Raise the shutdownTimeoutMs option if handlers take longer, or end them on the worker's 'shutdown' event`,
+      handlers: `worker ${worker.id} abandoned ${handlers} still running at its shutdown deadline (${wholeMs(timeoutMs)} ms after its stop began), of ${types}: ${abandoned}; it exits with code 1. ${raise} if handlers take longer, or end them on the worker's 'shutdown' event`,
       signal: `worker ${worker.id} was ended by ${signal} during its stop with ${requests} open: they were cut off (open as it last reported, or handed to it and not taken yet); ${kUnknownSignalSource}`,
     }[reason];
     logger.warn({ ...ids(worker), openRequests, reason, ...(messageTypes === undefined ? {} : { messageTypes }), ...(givenUp === undefined ? {} : { givenUp }), ...(requestersExited === undefined ? {} : { requestersExited }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(signal === undefined ? {} : { signal }) }, text);

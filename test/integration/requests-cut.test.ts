@@ -34,6 +34,29 @@ describe('requests cut off at the stop deadline', () => {
     await expect(short).resolves.toBe(200);
     await expect(long).resolves.toBe('ECONNRESET');
     expect(text()).toContain(`[t] WARN worker ${worker!.id} cut off 1 request still open at its shutdown deadline (${event.timeoutMs} ms after its stop began); it exits with code 1.`);
+    // Retest t68b: `Raise the shutdownTimeoutMs option`, which this stop did not use.
+    expect(text()).toContain('it exits with code 1. Give stopWorker() a longer timeoutMs if requests take longer');
+  });
+
+  // Retest t68b: a stopWorker() with its own timeout said `killed (SIGKILL) by the primary at the
+  // shutdown timeout` and `Raise the shutdownTimeoutMs option`; a shutdown() with its own named the option too.
+  it("[H683] the lines of a stop name the timeout it used: stopWorker()'s or shutdown()'s own, else the shutdownTimeoutMs option", async () => {
+    const { logger, text } = capturedLogger();
+    const primary = testPrimary({ workerCount: 2, heartbeat: false, logger });
+    const [blocked, hanging] = await primary.start();
+    await expect(primary.send(blocked!, 'blockSoon', { ms: -1 })).resolves.toBe('blocking');
+    await expect(primary.stopWorker(blocked!, { timeoutMs: 1_000 })).resolves.toBe('killed');
+    expect(text()).toContain(`WARN worker ${blocked!.id} was killed (SIGKILL) by the primary at stopWorker()'s timeout before it finished stopping`);
+    expect(text()).not.toContain('at the shutdown timeout');
+    const running = onceEvent(primary, 'workerMessage', 20_000);
+    const hung = primary.send(hanging!, 'hang', { announce: true }, { timeoutMs: 60_000 }).catch((error: unknown) => error);
+    await running; // its handler runs: the stop waits for it
+    const cut = onceEvent(primary, 'workerRequestsCut', 20_000);
+    await primary.shutdown({ timeoutMs: 2_000 });
+    await cut;
+    await hung;
+    expect(text()).toMatch(/at its shutdown deadline \(\d+ ms after its stop began\).*Give shutdown\(\) a longer timeoutMs if handlers take longer/);
+    expect(text()).not.toContain('Raise the shutdownTimeoutMs option');
   });
 
   it.each(['1', 'now'])('[H92] a process.exit(0) in user code during the stop (EXIT_ON_SHUTDOWN=%s), with requests open, is a failed stop that names the requests cut, not a graceful one', async (when) => {

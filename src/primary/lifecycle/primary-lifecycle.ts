@@ -141,6 +141,8 @@ export class PrimaryLifecycle {
   /** Set when `start()` fails and shuts down what it started: its report says `'failed-start'`, not an interrupted start. */
   #isStartFailing = false;
   #shutdown: Promise<ShutdownReport> | undefined;
+  /** The running shutdown's `timeoutMs` was its caller's own (see `shutdown()`). */
+  #isTimeoutGiven = false;
   /** The count of the scale-down that removed each slot: a scale-up whose slot it was is superseded, not failed (H201). */
   readonly #scaledAwayBy = new WeakMap<Slot, number>();
   /** The slots a scale-up under way adds: a stop during it reports their unready workers as `notStarted`. */
@@ -391,8 +393,10 @@ export class PrimaryLifecycle {
     return stopWorker(this.#context.pool, record, timeoutMs);
   }
 
-  shutdown(timeoutMs: number, signal?: NodeJS.Signals, requestedBy: ShutdownRequester = signal ? 'signal' : 'call'): Promise<ShutdownReport> {
+  /** `isTimeoutGiven`: `timeoutMs` is the call's own, not the `shutdownTimeoutMs` option (its workers' lines say so). */
+  shutdown(timeoutMs: number, signal?: NodeJS.Signals, requestedBy: ShutdownRequester = signal ? 'signal' : 'call', isTimeoutGiven = false): Promise<ShutdownReport> {
     if (this.#shutdown !== undefined) return this.#shutdown;
+    this.#isTimeoutGiven = isTimeoutGiven;
     // Recorded before it runs: a shutdown() from a 'shutdown' listener gets this one's promise,
     // not a second shutdown (emitted in #runShutdown's synchronous part, before it returned).
     const { promise, settle, fail } = pending<ShutdownReport>();
@@ -549,6 +553,7 @@ export class PrimaryLifecycle {
     const waitedMs = performance.now() - waitStartedAt;
     const workersTimeoutMs = waitedMs < kNegligibleWaitMs ? timeoutMs : Math.max(1, Math.round(timeoutMs - waitedMs));
     const killedBefore = this.#killedBeforeStop.filter((record) => pool.record(record.id) !== record);
+    if (this.#isTimeoutGiven) for (const record of pool.records) if (record.stopping === undefined) record.stopTimeoutSetBy = 'shutdown()';
     const stoppedWorkers: ShutdownReport = await stopAll(pool, [...killedBefore, ...pool.records], workersTimeoutMs, 0, true, timeoutMs);
     this.#heartbeat?.stop();
     const connectionsReset = pool.connectionsReset - resetBefore;

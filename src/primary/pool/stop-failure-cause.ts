@@ -6,6 +6,7 @@
  */
 import { formatElapsed } from '../../duration.js';
 import { heapPressureOf } from './heap-pressure.js';
+import { stopTimeoutName } from './stop-timeout-words.js';
 import { recordOf, type WorkerHandle } from './worker-handle.js';
 import { isStopUnfinished, overranStop } from './stop-worker.js';
 import type { WorkerRecord } from './worker-record.js';
@@ -52,7 +53,7 @@ function killCause(record: WorkerRecord, { its, it }: Words): string | undefined
     const why = record.wasPausedAtKill ? `${its} process was stopped: kill -STOP or a debugger` : heapPressureOf(record.health) ? `${its} heap near its limit: most likely garbage collection` : `${its} event loop most likely blocked`;
     return `silent past the heartbeat timeout, ${formatElapsed(record.unresponsiveAfterMs)} (${why})`;
   }
-  if (record.killedAtStopTimeoutMs !== undefined) return `still running at the shutdown timeout, ${formatElapsed(record.killedAtStopTimeoutMs)}`;
+  if (record.killedAtStopTimeoutMs !== undefined) return `still running at ${stopTimeoutName(record.stopTimeoutSetBy)}, ${formatElapsed(record.killedAtStopTimeoutMs)}`;
   // Killed to stop, not at the timeout: a second stop signal forced it (stop-worker.ts killAll).
   if (record.isKilledToStop) return 'a second stop signal forced the stop';
   return undefined;

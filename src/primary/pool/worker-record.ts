@@ -12,6 +12,7 @@ import type { Endpoint } from '../../messaging/endpoint.js';
 import type { UncaughtError } from '../../messaging/system-types.js';
 import type { MeasuredCpu } from './measured-cpu.js';
 import type { Slot } from './slot.js';
+import type { StopTimeoutSetter } from './stop-timeout-words.js';
 import type { RateLimitedWarning } from './rate-limited-warning.js';
 import type { ProtocolTally } from './protocol-errors.js';
 
@@ -428,6 +429,12 @@ export class WorkerRecord {
   isKilledToStop = false;
   /** The stop's timeout (ms), when the primary SIGKILLed it for still running at it (stop-worker.ts). */
   killedAtStopTimeoutMs: number | undefined;
+  /**
+   * The call whose own `timeoutMs` bounds its stop, set before that stop starts; undefined for
+   * the `shutdownTimeoutMs` option. The lines that name the timeout, or say to raise it, name
+   * that call's (retest t68b: a `stopWorker()` at 500 ms said "the shutdown timeout").
+   */
+  stopTimeoutSetBy: StopTimeoutSetter | undefined;
   /**
    * Set when a stop found its process already exited on its own, its verdict waiting for its
    * channel's end (stop-worker.ts): that stop stopped nothing, and its report leaves it out;

@@ -32,4 +32,24 @@ describe('sendTo() aborted by its caller', () => {
     expect(runs()).toBe(3);
     running.stop();
   }, 90_000);
+
+  // Retest t68b: the relays the primary still held when their target was killed said `waited in the
+  // primary's queue, and the worker never got it` with `queuedBehind` 0, though they waited behind the sender's earlier ones.
+  it('[H684] relays held for a target that is killed say how many of the sender\'s were ahead of them', async () => {
+    const primary = testPrimary({ workerCount: 0, maxPendingPerWorker: 4, restart: false });
+    await primary.start();
+    const [victim] = await primary.fork({ name: 'victim' });
+    const [sender] = await primary.fork({ name: 'sender' });
+    const running = record<WorkerMessageEvent<ToPrimary>>(primary, 'workerMessage');
+    const runs = () => running.events.filter((event) => event.worker.id === victim!.id && event.type === 'lifecycle' && event.payload.event === 'running hang').length;
+    // One sender's share of a target is 2: of 4 relays written together (all the primary holds for it), 2 reach the victim, 2 wait at the primary.
+    await primary.send(sender!, 'relayAbortable', { target: 'victim', type: 'hang', payload: { announce: true }, count: 4, timeoutMs: 60_000 });
+    await until(() => runs() >= 2, 30_000, "the sender's share of relays running at the victim");
+    process.kill(victim!.pid!, 'SIGKILL');
+    const outcomes = await primary.send(sender!, 'relayOutcomes', undefined, { timeoutMs: 60_000 });
+    running.stop();
+    expect(outcomes.slice(0, 2)).toEqual(Array.from({ length: 2 }, () => expect.stringMatching(/before it replied to "hang"/)));
+    // Held behind the 2 running and the held ones before it.
+    expect(outcomes.slice(2)).toEqual([2, 3].map((ahead) => expect.stringMatching(new RegExp(`waited in the primary's queue behind ${ahead} earlier requests to it, and the worker never got it`))));
+  }, 90_000);
 });

@@ -91,14 +91,14 @@ export function inLane<T>(
   share: number,
   waitMs: number,
   signal: AbortSignal,
-  send: () => Promise<T>,
+  send: (ahead: number) => Promise<T>,
   timeoutError: (ahead: number) => Error,
   isTooLate: () => boolean,
 ): Promise<T> {
   const lane = laneOf(destination, sender);
-  const run = (): Promise<T> => {
+  const run = (ahead = 0): Promise<T> => {
     lane.inFlight++;
-    return send().finally(() => {
+    return send(ahead).finally(() => {
       lane.inFlight--;
       while (lane.queue.length > 0 && lane.inFlight < share) {
         const next = lane.queue.shift()!;
@@ -132,7 +132,7 @@ export function inLane<T>(
         // now it would run at the target after its sender gave up, and be said not answered
         // (hostile t67 F3). Never sent, as the endpoint's own queue says (pending.ts `issue()`).
         if (isTooLate()) reject(timeoutError(ahead));
-        else run().then(resolve, reject);
+        else run(ahead).then(resolve, reject);
       },
     };
     const timer = Number.isFinite(waitMs) ? setTimeout(() => leave(timeoutError(ahead)), waitMs) : undefined;
@@ -195,14 +195,16 @@ function forwardNow(pool: PrimaryContext['pool'], share: number, { target, type,
   // Aborted when the sender exits, or, for one its caller may abort (`key`), at its `$relayCancel`.
   const cancel = key === undefined ? undefined : cancellable(sender, key);
   const signal = cancel?.signal ?? senderGone(sender);
-  const send = (): Promise<unknown> => {
+  // `ahead`: the sender's relays to the target ahead of it when it was held, for the error of one
+  // its target's exit kept from being sent (retest t68b: `queuedBehind` 0 after a wait behind them).
+  const send = (ahead: number): Promise<unknown> => {
     // How long it waited before it went to the target: on its way here, and in its lane.
     const heldMs = waited + (performance.now() - started);
     // What is left of the wait: a relay that waited in its lane does not outlive its sender's deadline.
     // Whole ms: the relays of a burst then share a timeout, and so one timer (timeout-group.ts).
     return destination.endpoint.request(kRelayedRequest, relayed, Math.max(1, Math.floor(waitMs - (heldMs - waited))), signal).catch((error: unknown) => {
       // Answered to the sender, which makes its own: no frames of ours (a flood's expiry, hostile t67 F3).
-      throw asRelayWork(pool, () => stackless(() => renamed(error, type, destination, timeoutMs, heldMs)));
+      throw asRelayWork(pool, () => stackless(() => renamed(error, type, destination, timeoutMs, heldMs, ahead)));
     });
   };
   const unsent = (ahead: number): MessageTimeoutError => asRelayWork(pool, () => stackless(() => new MessageTimeoutError(type, timeoutMs ?? waitMs, destination.describe(), ahead)));
@@ -268,12 +270,12 @@ function senderGone(sender: WorkerRecord): AbortSignal {
 
 /** The forwarded request's error, naming the user's message type rather than the relay's. */
 /** `timeoutMs`: the sender's own (null for none), which the message states. */
-/** `heldMs`: how long it waited (ms) before the primary sent it to the target. */
-function renamed(error: unknown, type: string, destination: WorkerRecord, timeoutMs: number | null | undefined, heldMs = 0): unknown {
+/** `heldMs`: how long it waited (ms) before the primary sent it to the target; `ahead`: the sender's relays ahead of it in its lane then. */
+function renamed(error: unknown, type: string, destination: WorkerRecord, timeoutMs: number | null | undefined, heldMs = 0, ahead = 0): unknown {
   const peer = destination.describe();
   // One never written to the target says so, and is safe to retry (tester t51).
   // The error it replaces named the relay's own type ("$relayed"): not its cause, only its cause's (newcomer t61).
-  if (error instanceof WorkerExitedError) return error.queuedBehind === undefined ? destination.unansweredError(type, error.cause) : destination.unsentError(type, error.queuedBehind);
+  if (error instanceof WorkerExitedError) return error.queuedBehind === undefined ? destination.unansweredError(type, error.cause) : destination.unsentError(type, Math.max(error.queuedBehind, ahead));
   // The caller's figure, not the shorter one the relay waited (H425): the user gave that one.
   // One never written to the target says so (code review of H472): not that the target was slow.
   // One sent after a tenth of its time or more held behind its sender's earlier relays says how long, not only that the handler may be slow (retest t68 #4).

@@ -105,6 +105,8 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
     onSlotChange: (note) => print.slotChange(note, workerId),
     onAnswer: ({ serving, olderGone }) => {
       isOlderGone = olderGone;
+      // The backlog is printed: with --follow, no end comes to say what it left out (retest t68b).
+      if (follow && isOlderGone && printed > 0 && lines > kLogBufferLines) void noteOlderGone();
       // A slot with no worker now (beyond the pool, a scale-up may start it): said, not silent.
       if (follow && slot !== undefined && serving === null && !values.json) {
         process.stderr.write(`clusterkit: slot ${slot} has no worker now; waiting for one (a scale-up starts a slot past the pool; one given up in a crash loop starts again with clusterkit reload ${shellWord(name)})\n`);
@@ -115,6 +117,22 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
       process.off('SIGTERM', onUnansweredSignal);
     },
   });
+  /**
+   * More asked for than the buffer keeps, and it had let older lines go: said on stderr, or with
+   * --json as an object on stdout (`{ name, olderGone: { lines, keptLines, file? } }`).
+   */
+  async function noteOlderGone(): Promise<void> {
+    const count = printed;
+    const file = await logFileOf(name, output);
+    if (values.json) {
+      process.stdout.write(`${terminalSafeJson({ name, olderGone: { lines: count, keptLines: kLogBufferLines, ...(file === undefined ? {} : { file: file.path }) } })}\n`);
+      return;
+    }
+    const of = workerId !== undefined ? ` of worker ${workerId}` : slot !== undefined ? ` of slot ${slot}` : '';
+    const then = follow ? ', then new ones as they come' : '';
+    const kept = file === undefined ? '' : `; the cluster's ${file.kind} keeps every such line: ${escapeControlChars(file.path)}`;
+    process.stderr.write(`clusterkit: printed the last ${count} lines${of}${then}: ${name} keeps the last ${kLogBufferLines} lines in memory${of === '' ? '' : ' (of all its workers)'}, not the older ones${kept}\n`);
+  }
   let isInterrupted = false;
   // Before the primary answered, SIGINT or SIGTERM says so in one line and the command dies of
   // it, as stop and reload do (H444); not "closed the control connection before it answered",
@@ -170,10 +188,7 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
     // More asked for than the buffer keeps, and it had let older lines go: those asked for may be
     // among them (hostile t67, H668: said nothing; retest t68, H680: nor with --slot, --worker).
     // A primary of before H680 does not say (`olderGone`): then, as before, when it sent a full buffer.
-    if (outcome === 'complete' && printed > 0 && lines > kLogBufferLines && (isOlderGone || printed >= kLogBufferLines) && !values.json) {
-      const of = workerId !== undefined ? ` of worker ${workerId}` : slot !== undefined ? ` of slot ${slot}` : '';
-      process.stderr.write(`clusterkit: printed the last ${printed} lines${of}: ${name} keeps the last ${kLogBufferLines} lines in memory${of === '' ? '' : ' (of all its workers)'}, not the older ones${await keptInFile(name, output)}\n`);
-    }
+    if (outcome === 'complete' && printed > 0 && lines > kLogBufferLines && (isOlderGone || printed >= kLogBufferLines)) await noteOlderGone();
     return 0;
   } finally {
     wait.end();
@@ -336,12 +351,17 @@ async function deadPrimaryOf(path: string): Promise<{ pid: number } | undefined>
  * the buffer by a chatty stdout is still there (ops t59). '' when it has none, or does not say.
  */
 async function keptInFile(name: string, output: LogOutput | undefined): Promise<string> {
+  const file = await logFileOf(name, output);
+  return file === undefined ? '' : `; the cluster's ${file.kind} keeps every such line: ${escapeControlChars(file.path)}`;
+}
+
+/** The file the cluster writes `output`'s lines to (all lines without `output`), as it describes itself; undefined for none. */
+async function logFileOf(name: string, output: LogOutput | undefined): Promise<{ path: string; kind: string } | undefined> {
   const answer = (await controlRequest(name, 'describe', { timeoutMs: 2_000 }).catch(() => undefined)) as Partial<ClusterDescription> | undefined;
   const files = answer?.settings?.logFiles;
   const file = output === 'stderr' ? (files?.errorFile ?? files?.logFile) : output === 'stdout' ? (files?.outFile ?? files?.logFile) : files?.logFile;
-  if (typeof file !== 'string' || file === '') return '';
-  const kind = file === files?.logFile ? 'log file' : output === 'stderr' ? 'error file' : 'output file';
-  return `; the cluster's ${kind} keeps every such line: ${escapeControlChars(file)}`;
+  if (typeof file !== 'string' || file === '') return undefined;
+  return { path: file, kind: file === files?.logFile ? 'log file' : output === 'stderr' ? 'error file' : 'output file' };
 }
 
 /**

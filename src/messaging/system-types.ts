@@ -5,7 +5,7 @@
  * (`is...Payload`), so sender and receiver read one definition.
  */
 import type { SerializedError } from '../errors.js';
-import { checkUserType, isSerializedError, kMaxTypeLength } from './envelope.js';
+import { checkUserType, isSerializedError, isSystemType, kMaxTypeLength } from './envelope.js';
 
 /**
  * Worker -> primary, notify: the worker listens for messages (sent first thing in `start()`).
@@ -687,4 +687,9 @@ function isFigure(value: unknown): value is number {
 
 function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** A request of the user's (`send()`, or one worker's to another through the primary, `$relayed`), not one of clusterkit's own. */
+export function isUserRequest(type: string): boolean {
+  return !isSystemType(type) || type === kRelayedRequest;
 }

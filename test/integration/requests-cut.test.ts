@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { describe, expect, it } from '@jest/globals';
-import type { WorkerHandle } from '../../src/index.js';
+import { WorkerExitedError, type WorkerHandle } from '../../src/index.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { getStatus as get } from '../helpers/http.js';
 import { onCleanup } from '../helpers/cleanup.js';
@@ -36,6 +36,25 @@ describe('requests cut off at the stop deadline', () => {
     expect(text()).toContain(`[t] WARN worker ${worker!.id} cut off 1 request still open at its shutdown deadline (${event.timeoutMs} ms after its stop began); it exits with code 1.`);
     // Retest t68b: `Raise the shutdownTimeoutMs option`, which this stop did not use.
     expect(text()).toContain('it exits with code 1. Give stopWorker() a longer timeoutMs if requests take longer');
+  });
+
+  // Hostile t69: a worker blocked with two of the primary's requests in flight, killed at the
+  // shutdown timeout: both callers got WorkerExitedError, and the report said `requestsCut: 0`,
+  // while the same requests' handlers cut at the worker's own deadline were counted.
+  it("[H686] the primary's requests a worker killed at its stop's timeout never answered count as cut, in the report and the kill line", async () => {
+    const { logger, text } = capturedLogger();
+    const primary = testPrimary({ heartbeat: false, logger });
+    const [worker] = await primary.start();
+    const running = onceEvent(primary, 'workerMessage', 20_000);
+    const hung = primary.send(worker!, 'hang', { announce: true }, { timeoutMs: 60_000 }).catch((error: unknown) => error);
+    await running;
+    const blocked = primary.send(worker!, 'block', { ms: -1 }, { timeoutMs: 60_000 }).catch((error: unknown) => error);
+    const report = await primary.shutdown({ timeoutMs: 1_500 });
+    expect(report.killed).toHaveLength(1);
+    expect(report.requestsCut).toBe(2);
+    for (const error of [await hung, await blocked]) expect(error).toBeInstanceOf(WorkerExitedError);
+    expect(text()).toMatch(new RegExp(`WARN worker ${worker!.id} was killed \\(SIGKILL\\) by the primary at the shutdown timeout before it finished stopping; (at least )?2 requests cut off .*lostRequests=2`));
+    expect(text()).toMatch(/shutdown complete: 1 worker did not stop cleanly, 2 requests cut off .*requestsCut=2/);
   });
 
   // Retest t68b: a stopWorker() with its own timeout said `killed (SIGKILL) by the primary at the

@@ -122,8 +122,10 @@ export function lostBounds(record: WorkerRecord): { isLowerBound?: true; resetCo
  */
 export function killLoss(record: WorkerRecord): { lostRequests?: number; isLowerBound?: true; resetConnections?: number } {
   if (record.readyAt === undefined || record.requestsCut !== undefined) return {};
-  const lostRequests = record.lostRequests();
-  if (lostRequests === undefined) return {};
+  const unanswered = record.unansweredCutByKill();
+  const open = record.lostRequests();
+  if (open === undefined && unanswered === 0) return {};
+  const lostRequests = (open ?? 0) + unanswered;
   const bounds = lostBounds(record);
   return lostRequests > 0 || bounds.resetConnections ? { lostRequests, ...bounds } : {};
 }

@@ -46,11 +46,10 @@ import {
   kStoppedNotice,
   kStoppingNotice,
   kSyncRequest,
-  kRelayedRequest,
+  isUserRequest,
 } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
 import { whenClusterStopsAccepting } from './stop-worker.js';
-import { isSystemType } from '../../messaging/envelope.js';
 import { boundReceivedError } from '../../messaging/remote-cause.js';
 import type { WorkerRecord } from './worker-record.js';
 
@@ -276,7 +275,3 @@ function isClosedByWorker(payload: object): boolean {
   return (payload as { closedByWorker?: unknown }).closedByWorker === true;
 }
 
-/** A request of the user's (`send()`, or one worker's to another through the primary), not one of the primary's own. */
-function isUserRequest(type: string): boolean {
-  return !isSystemType(type) || type === kRelayedRequest;
-}

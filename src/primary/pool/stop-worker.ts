@@ -152,7 +152,7 @@ export function requestsCutBy(record: WorkerRecord, outcome: StopOutcome): numbe
   // Message handlers it abandoned at its deadline count as requests cut off (H229).
   const handlers = record.handlersCut ?? 0;
   if (record.requestsCut !== undefined) return record.requestsCut + handlers + (record.signal !== null ? record.unacknowledgedHandoffs() : 0);
-  if (outcome === 'killed' || record.signal !== null) return (record.lostRequests() ?? 0) + handlers;
+  if (outcome === 'killed' || record.signal !== null) return (record.lostRequests() ?? 0) + handlers + record.unansweredCutByKill();
   return handlers;
 }
 

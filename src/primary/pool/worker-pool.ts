@@ -19,7 +19,7 @@ import {
 } from '../../errors.js';
 import { isBulkAvailable, primaryBulkEnd } from '../../messaging/bulk-channel.js';
 import { isClusterKitMessage } from '../../messaging/envelope.js';
-import { kArmWatchdogNotice, kCrashNotice, kDestroyFailedNotice, kMetricsRequest } from '../../messaging/system-types.js';
+import { isUserRequest, kArmWatchdogNotice, kCrashNotice, kDestroyFailedNotice, kMetricsRequest } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
 import { launchInTurns } from './launch-in-turns.js';
 import { beforeTakeover, killLoss, restartAfterExit } from './restart-after-exit.js';
@@ -912,6 +912,7 @@ export class WorkerPool {
     if (!wasReady) this.#checkNodeOptions(record);
     this.rotation.remove(record);
     this.#records.delete(record.id);
+    record.unansweredAtExit = record.endpoint.pendingCountOf(isUserRequest);
     record.endpoint.close((type, queuedBehind, isAfterClose) => (isAfterClose ? record.notSentError(type) : queuedBehind === undefined ? record.unansweredError(type) : record.unsentError(type, queuedBehind)));
     // What its rate-limited warnings held is told now, before its exit: nothing comes from it any more.
     record.protocolWarning?.flush();

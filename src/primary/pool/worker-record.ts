@@ -245,6 +245,14 @@ export class WorkerRecord {
    * unacknowledged. Connections node:cluster still queued in the primary for it are not known
    * here: with a hung worker, this is a lower bound.
    */
+  /**
+   * Of `unansweredAtExit`, those its stop's kill cut (`isKilledToStop`) beyond the handlers it
+   * said it abandoned itself (`handlersCut`, counted apart); 0 for any other end.
+   */
+  unansweredCutByKill(): number {
+    return this.isKilledToStop ? Math.max(0, (this.unansweredAtExit ?? 0) - (this.handlersCut ?? 0)) : 0;
+  }
+
   lostRequests(): number | undefined {
     // Its last report, from before its own close, is stale: the drain after it cut nothing (H536).
     const open = this.hasDrainedAfterOwnClose() ? 0 : (this.openAtExit ?? this.openRequests ?? this.openSaid ?? this.health?.openRequests);
@@ -435,6 +443,13 @@ export class WorkerRecord {
    * that call's (retest t68b: a `stopWorker()` at 500 ms said "the shutdown timeout").
    */
   stopTimeoutSetBy: StopTimeoutSetter | undefined;
+  /**
+   * The user's requests to it (`send()`, a relayed `sendTo()`) written and awaiting its replies
+   * as its channel closed at its exit; set then. A worker the primary killed to end its stop
+   * could not say it abandoned their handlers (`handlersCut`): they count as cut all the same
+   * (hostile t69: `requestsCut: 0` for two requests its callers lost).
+   */
+  unansweredAtExit: number | undefined;
   /**
    * Set when a stop found its process already exited on its own, its verdict waiting for its
    * channel's end (stop-worker.ts): that stop stopped nothing, and its report leaves it out;

@@ -59,6 +59,11 @@ export interface LogSource {
   readonly end: number;
   /** Entries that left the buffer for newer ones, so far: the older lines a reader can no longer get. */
   readonly evicted?: number;
+  /**
+   * Of `evicted`, those `filter` lets through, when known (else `evicted` stands for them): a
+   * `--err` reader was told older lines were gone when only stdout ones were (hostile t69).
+   */
+  evictedOf?(filter: LogFilter | undefined): number;
   /** The cursor of the first of the last `count` entries (that match `filter`, when given); `end` for none. */
   startOf(count: number, filter: LogFilter | undefined): number;
   /**

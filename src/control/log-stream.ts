@@ -88,7 +88,8 @@ export async function streamLogs(socket: net.Socket, request: LogsRequest & { id
     // Which worker serves the slot now (null: none yet, a scale-up may start one).
     const serving = slot === undefined ? {} : { serving: slots?.workerOf(slot) ?? null };
     // Fewer than asked, and the buffer has let older lines go: those of the request may be among them (retest t68 #6, with a filter).
-    const olderGone = sent < (request.lines ?? kDefaultLines) && (source.evicted ?? 0) > 0 ? { olderGone: true } : {};
+    const evicted = source.evictedOf?.(filter) ?? source.evicted ?? 0;
+    const olderGone = sent < (request.lines ?? kDefaultLines) && evicted > 0 ? { olderGone: true } : {};
     socket.write(`${JSON.stringify({ id, ok: true, result: { lines: sent, follow, ...serving, ...olderGone } })}\n`);
     if (!follow) return;
     // Lines added while the backlog was written, then (in the same turn: none can come in

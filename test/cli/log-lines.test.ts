@@ -74,6 +74,27 @@ describe('LogBuffer', () => {
     expect(seen).toEqual(['a', 'b', 'c', 'd', '123456789', 'xy']);
   });
 
+  // Hostile t69: `logs --err` said older lines were gone when only stdout lines had left the buffer.
+  it('[H687] counts the lines that left it by output, worker and slot, for the note on older lines', () => {
+    const buffer = new LogBuffer(4, 1_000);
+    const line = (msg: string, workerId: number, slot: number, stream: 'stdout' | 'stderr'): LogEntry => ({ time: 0, source: 'worker', stream, msg, workerId, slot });
+    buffer.add(line('a', 1, 0, 'stdout'));
+    buffer.add(line('b', 2, 1, 'stderr'));
+    for (const msg of ['c', 'd', 'e', 'f']) buffer.add(line(msg, 3, 0, 'stdout'));
+    // a (worker 1, slot 0, stdout) and b (worker 2, slot 1, stderr) are gone.
+    expect(buffer.evicted).toBe(2);
+    expect(buffer.evictedOf(undefined)).toBe(2);
+    expect(buffer.evictedOf({ output: 'stderr' })).toBe(1);
+    expect(buffer.evictedOf({ output: 'stdout' })).toBe(1);
+    expect(buffer.evictedOf({ workerId: 3 })).toBe(0);
+    expect(buffer.evictedOf({ workerId: 1 })).toBe(1);
+    expect(buffer.evictedOf({ workerId: 1, output: 'stderr' })).toBe(0);
+    expect(buffer.evictedOf({ slot: 0, output: 'stdout' })).toBe(1);
+    expect(buffer.evictedOf({ slot: 0, output: 'stderr' })).toBe(0);
+    expect(buffer.evictedOf({ slot: 1 })).toBe(1);
+    expect(buffer.evictedOf({ slot: 2 })).toBe(0);
+  });
+
   it('drops a subscriber that throws, and goes on', () => {
     const buffer = new LogBuffer();
     let calls = 0;

@@ -53,22 +53,23 @@ describe('clusterkit logs', () => {
     await expect(run.exited()).resolves.toBe(0);
   });
 
-  it('[H668][H680][H685] asked for more lines than the buffer keeps, once it is full, says the older ones are not kept, and where they are, of one slot too (hostile t67: 2000 printed of 100000 asked, without a word)', async () => {
+  it('[H668][H680][H685][H687] asked for more lines than the buffer keeps, once it is full, says the older ones are not kept, and where they are, of one slot too (hostile t67: 2000 printed of 100000 asked, without a word)', async () => {
     const runtime = runtimeDir();
     const project = mkdtempSync(join(tmpdir(), 'ck-logs-'));
     onCleanup(() => rmSync(project, { recursive: true, force: true }));
-    writeFileSync(join(project, 'app.cjs'), "for (let i = 0; i < 2500; i++) console.log('line ' + i);\nconsole.log('all said');\nsetInterval(() => {}, 1000);\n");
+    writeFileSync(join(project, 'app.cjs'), "for (let i = 0; i < 2500; i++) console.log('line ' + i);\nfor (let i = 0; i < 3; i++) console.error('err ' + i);\nconsole.log('all said');\nsetInterval(() => {}, 1000);\n");
     const run = startCli(['run', 'app.cjs', '-w', '1', '--name', 'many', '-l', 'all.log'], { runtime, cwd: project });
     await run.waitFor(/all said/);
     const many = await cli(['logs', 'many', '--lines', '100000'], { runtime });
-    expect(many.stdout.split('\n').filter(Boolean)).toHaveLength(2000);
-    expect(many.stderr).toBe(`clusterkit: printed the last 2000 lines: many keeps the last 2000 lines in memory, not the older ones; the cluster's log file keeps every such line: ${join(project, 'all.log')}\n`);
+    // The 3 stderr lines (the last ones) go to stderr, before the note.
+    expect(many.stdout.split('\n').filter(Boolean)).toHaveLength(1997);
+    expect(many.stderr).toBe(`[many:1 err] err 0\n[many:1 err] err 1\n[many:1 err] err 2\nclusterkit: printed the last 2000 lines: many keeps the last 2000 lines in memory, not the older ones; the cluster's log file keeps every such line: ${join(project, 'all.log')}\n`);
     // Of one slot (retest t68: 1,996 lines of slot 0, without a word).
     const ofSlot = await cli(['logs', 'many', '--lines', '100000', '--slot', '0'], { runtime });
-    const slotLines = ofSlot.stdout.split('\n').filter(Boolean).length;
+    const slotLines = ofSlot.stdout.split('\n').filter(Boolean).length + 3;
     expect(slotLines).toBeGreaterThan(1_000);
     expect(ofSlot.stderr).toBe(
-      `clusterkit: printed the last ${slotLines} lines of slot 0: many keeps the last 2000 lines in memory (of all its workers), not the older ones; the cluster's log file keeps every such line: ${join(project, 'all.log')}\n`,
+      `[many:1 err] err 0\n[many:1 err] err 1\n[many:1 err] err 2\nclusterkit: printed the last ${slotLines} lines of slot 0: many keeps the last 2000 lines in memory (of all its workers), not the older ones; the cluster's log file keeps every such line: ${join(project, 'all.log')}\n`,
     );
     // With --json, an object on stdout; with --follow, once the backlog is printed (retest t68b: neither said it).
     const asJson = await cli(['logs', 'many', '--lines', '100000', '--json'], { runtime });
@@ -80,6 +81,11 @@ describe('clusterkit logs', () => {
     await following.waitFor(/clusterkit: printed the last 2000 lines, then new ones as they come: many keeps the last 2000 lines in memory, not the older ones; the cluster's log file keeps every such line: .*all\.log\n/);
     following.child.kill('SIGINT');
     await expect(following.exited()).resolves.toBe(0);
+    // Every stderr line is still kept, only stdout ones left: no note (hostile t69: `printed the last 3 lines ... not the older ones`).
+    const errors = await cli(['logs', 'many', '--lines', '100000', '--err'], { runtime });
+    expect(errors.stdout).toBe('');
+    expect(errors.stderr).toMatch(/^(\[many:\d+ err\] err \d\n){3}$/);
+    expect((await cli(['logs', 'many', '--lines', '100000', '--err', '--slot', '0', '--json'], { runtime })).stdout).not.toContain('olderGone');
     // Within the buffer: no note.
     expect((await cli(['logs', 'many', '--lines', '10', '--json'], { runtime })).stdout).not.toContain('olderGone');
     expect((await cli(['logs', 'many', '--lines', '10'], { runtime })).stderr).toBe('');

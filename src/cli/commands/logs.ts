@@ -10,6 +10,7 @@
  * stderr each time another worker serves it. `--time` starts each line with the time the
  * primary read it (the buffer keeps it), whatever the cluster prints (H335).
  */
+import { plural } from '../../plural.js';
 import { existsSync } from 'node:fs';
 import { escapeControlChars, terminalSafeJson } from '../../control/control-chars.js';
 import type { ClusterDescription } from '../../control/cluster-settings.js';
@@ -131,7 +132,7 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
     const of = workerId !== undefined ? ` of worker ${workerId}` : slot !== undefined ? ` of slot ${slot}` : '';
     const then = follow ? ', then new ones as they come' : '';
     const kept = file === undefined ? '' : `; the cluster's ${file.kind} keeps every such line: ${escapeControlChars(file.path)}`;
-    process.stderr.write(`clusterkit: printed the last ${count} lines${of}${then}: ${name} keeps the last ${kLogBufferLines} lines in memory${of === '' ? '' : ' (of all its workers)'}, not the older ones${kept}\n`);
+    process.stderr.write(`clusterkit: printed the last ${count === 1 ? 'line' : plural(count, 'line')}${of}${then}: ${name} keeps the last ${kLogBufferLines} lines in memory${of === '' ? '' : ' (of all its workers)'}, not the older ones${kept}\n`);
   }
   let isInterrupted = false;
   // Before the primary answered, SIGINT or SIGTERM says so in one line and the command dies of

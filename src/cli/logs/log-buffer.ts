@@ -5,12 +5,14 @@
  * worker flooding its output costs the primary a fixed amount of memory, and listeners (the
  * `--follow` readers) are called synchronously: each decides for itself what to drop.
  */
-import { matchesFilter, type LogEntry, type LogFilter, type LogRead, type LogSource } from '../../control/log-protocol.js';
+import { matchesFilter, outputOf, type LogEntry, type LogFilter, type LogRead, type LogSource } from '../../control/log-protocol.js';
 
 /** Lines kept for `clusterkit logs --lines N`. */
 export const kLogBufferLines = 2_000;
 /** Characters kept in all (about 2 to 4 MB of memory). */
 export const kLogBufferChars = 2 * 1024 * 1024;
+/** Worker ids whose evicted lines are counted apart: past it (a long crash loop's), `evictedOf` a worker answers `evicted`. */
+const kMaxEvictionKeys = 10_000;
 
 export class LogBuffer implements LogSource {
   readonly #maxLines: number;
@@ -24,6 +26,11 @@ export class LogBuffer implements LogSource {
   #added = 0;
   readonly #listeners = new Set<(entry: LogEntry) => void>();
   #lastWorkerId = 0;
+  /** Evicted entries of each output (stdout, stderr), of all workers. */
+  readonly #evictedByOutput = { stdout: 0, stderr: 0 };
+  /** Evicted entries by worker id and by slot, each `[stdout, stderr]`; undefined once past `kMaxEvictionKeys` ids (a long crash loop's). */
+  #evictedByWorker: Map<number, [number, number]> | undefined = new Map();
+  readonly #evictedBySlot = new Map<number, [number, number]>();
 
   constructor(maxLines = kLogBufferLines, maxChars = kLogBufferChars) {
     this.#maxLines = maxLines;
@@ -75,6 +82,18 @@ export class LogBuffer implements LogSource {
     return this.#added - this.#count;
   }
 
+  evictedOf(filter: LogFilter | undefined): number {
+    const { workerId, slot, output } = filter ?? {};
+    // A worker and a slot together: not counted apart (the CLI gives one or the other).
+    if (workerId !== undefined && slot !== undefined) return this.evicted;
+    if (workerId === undefined && slot === undefined) return output === undefined ? this.evicted : this.#evictedByOutput[output];
+    const byId = workerId !== undefined ? this.#evictedByWorker : this.#evictedBySlot;
+    if (byId === undefined) return this.evicted;
+    const counts = byId.get((workerId ?? slot)!);
+    if (counts === undefined) return 0;
+    return output === undefined ? counts[0] + counts[1] : counts[output === 'stdout' ? 0 : 1];
+  }
+
   startOf(count: number, filter: LogFilter | undefined): number {
     let start = this.#added;
     for (let back = this.#count - 1, picked = 0; back >= 0 && picked < count; back--) {
@@ -113,5 +132,20 @@ export class LogBuffer implements LogSource {
     this.#head = (this.#head + 1) % this.#maxLines;
     this.#count--;
     this.#chars -= oldest.msg.length;
+    const output = outputOf(oldest);
+    const at = output === 'stdout' ? 0 : 1;
+    this.#evictedByOutput[output]++;
+    if (oldest.slot !== undefined) countIn(this.#evictedBySlot, oldest.slot, at);
+    if (oldest.workerId !== undefined && this.#evictedByWorker !== undefined) {
+      countIn(this.#evictedByWorker, oldest.workerId, at);
+      if (this.#evictedByWorker.size > kMaxEvictionKeys) this.#evictedByWorker = undefined;
+    }
   }
 }
+
+function countIn(counts: Map<number, [number, number]>, id: number, at: 0 | 1): void {
+  let pair = counts.get(id);
+  if (pair === undefined) counts.set(id, (pair = [0, 0]));
+  pair[at]++;
+}
+

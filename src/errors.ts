@@ -153,6 +153,10 @@ export class MessageTooLargeError extends ClusterKitError {
   readonly isReply: boolean;
   /** True when the limit was the primary's `maxMessageBytes`, which bounds what a worker sends it. */
   readonly isPrimaryLimit: boolean;
+  /** True when the limit was a worker's own `maxMessageBytes`, below the primary's. */
+  readonly isWorkerLimit: boolean;
+  /** With `isWorkerLimit`: the primary's `maxMessageBytes` when the payload is over it too (raise both); else undefined. */
+  readonly primaryLimitBytes: number | undefined;
   /** How the size was counted when that is not plain (a sparse array's holes), as the message says it in parentheses; else undefined. */
   readonly why: string | undefined;
 
@@ -160,18 +164,24 @@ export class MessageTooLargeError extends ClusterKitError {
     readonly messageType: string,
     readonly estimatedBytes: number,
     readonly limitBytes: number,
-    options?: { isReply?: boolean; isPrimaryLimit?: boolean; cause?: unknown; why?: string },
+    options?: { isReply?: boolean; cause?: unknown; why?: string } & LimitOwner,
   ) {
     const isReply = options?.isReply === true;
     const isPrimaryLimit = options?.isPrimaryLimit === true;
+    const isWorkerLimit = !isPrimaryLimit && options?.isWorkerLimit === true;
+    const primaryLimitBytes = isWorkerLimit ? options?.primaryLimitBytes : undefined;
     const why = options?.why === undefined ? '' : ` (${options.why})`;
     const [estimatedText, limitText] = formatBytesApart(estimatedBytes, limitBytes);
-    // The worker's own option may be higher: naming it alone sent users to raise the wrong one (retest t68b).
+    // In a worker, whose limit it met: the worker's own option may be higher than the primary's,
+    // or lower with the payload over both (retest t68b, hostile t69: users raised the wrong one).
+    const both = primaryLimitBytes === undefined ? '' : `; the primary's, ${formatBytesApart(primaryLimitBytes, estimatedBytes)[0]}, is under it too: raise both`;
     const owner = isPrimaryLimit
       ? ` of the primary, which reads no larger ${isReply ? 'reply' : 'message'} from a worker: raising the worker's own alone does not help`
-      : isReply
-        ? ' of the replying process'
-        : '';
+      : isWorkerLimit
+        ? ` of this worker${both}`
+        : isReply
+          ? ' of the replying process'
+          : '';
     super(
       `${isReply ? 'The reply to' : 'The payload of'} "${messageType}" is about ${estimatedText}${why}, over the ${limitText} ` +
         `limit (option "maxMessageBytes"${owner}). Large payloads block both event loops while they are copied; ` +
@@ -180,8 +190,22 @@ export class MessageTooLargeError extends ClusterKitError {
     );
     this.isReply = isReply;
     this.isPrimaryLimit = isPrimaryLimit;
+    this.isWorkerLimit = isWorkerLimit;
+    this.primaryLimitBytes = primaryLimitBytes;
     this.why = options?.why;
   }
+
+  /** Whose limit it met, as the constructor takes it: for a copy under another type or cause. */
+  limitOwner(): LimitOwner {
+    return { isPrimaryLimit: this.isPrimaryLimit, isWorkerLimit: this.isWorkerLimit, ...(this.primaryLimitBytes === undefined ? {} : { primaryLimitBytes: this.primaryLimitBytes }) };
+  }
+}
+
+/** In a worker, whose `maxMessageBytes` a `MessageTooLargeError` met (see its fields). */
+export interface LimitOwner {
+  isPrimaryLimit?: boolean;
+  isWorkerLimit?: boolean;
+  primaryLimitBytes?: number;
 }
 
 /**

@@ -19,10 +19,11 @@ export interface EndpointOptions {
   serialization: Serialization;
   maxMessageBytes: number;
   /**
-   * True when `maxMessageBytes` is the primary's, below this worker's own option: a
-   * MessageTooLargeError says whose limit it was (`isPrimaryLimit`). @default false
+   * In a worker, the primary's `maxMessageBytes` (`maxMessageBytes` is the lower of it and the
+   * worker's own): a MessageTooLargeError says whose limit it met (`limit-owner.ts`). Undefined
+   * on the primary. @default undefined
    */
-  isPrimaryLimit?: boolean;
+  primaryMaxBytes?: number;
   /** Timeout of requests that do not set their own. */
   defaultTimeoutMs: number;
   /** Requests that may wait for replies at once; beyond it, `backpressure` decides. */

@@ -15,6 +15,7 @@ import { Channel, ChannelClosedError, type BulkPort, type FrameStatus } from './
 import { fitErrorReply, Inbound, notSerializable, replyNotSerializable } from './inbound.js';
 import { kNoPayload, kNotify, kReply, kRequest } from './envelope.js';
 import { checkPayload } from './payload-check.js';
+import { limitOwner } from './limit-owner.js';
 import { abortReason, nextRequestId, PendingRequests } from './pending.js';
 import { RecordReceiver } from './record-receiver.js';
 import { kMetricsRequest, kPingRequest, kRelayedRequest, kShutdownRequest, kSyncRequest } from './system-types.js';
@@ -102,7 +103,7 @@ export class Endpoint {
     this.#inbound = new Inbound({
       serialization: options.serialization,
       maxMessageBytes: options.maxMessageBytes,
-      isPrimaryLimit: options.isPrimaryLimit,
+      primaryMaxBytes: options.primaryMaxBytes,
       handle: options.onInbound,
       workTypeOf: options.workTypeOf,
       onError: options.onError,
@@ -261,14 +262,14 @@ export class Endpoint {
   }
 
   /** Whether a request of `type` is written now rather than queued: system requests always; a relay when the bytes fit; others when admitted. */
-  /** The payload's bytes on the wire; throws `checkPayload`'s errors, over the primary's limit said so (`isPrimaryLimit`). */
+  /** The payload's bytes on the wire; throws `checkPayload`'s errors, in a worker saying whose limit it met (`limit-owner.ts`). */
   #check(payload: unknown, type: string): number {
     try {
       return checkPayload(payload, this.#options.serialization, this.#options.maxMessageBytes, type);
     } catch (error) {
-      if (this.#options.isPrimaryLimit !== true || !(error instanceof MessageTooLargeError)) throw error;
+      if (this.#options.primaryMaxBytes === undefined || !(error instanceof MessageTooLargeError)) throw error;
       const { estimatedBytes, limitBytes, why } = error;
-      throw new MessageTooLargeError(type, estimatedBytes, limitBytes, { isPrimaryLimit: true, ...(why === undefined ? {} : { why }) });
+      throw new MessageTooLargeError(type, estimatedBytes, limitBytes, { ...limitOwner(estimatedBytes, limitBytes, this.#options.primaryMaxBytes), ...(why === undefined ? {} : { why }) });
     }
   }
 

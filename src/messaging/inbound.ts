@@ -10,6 +10,7 @@ import { isHandlerNotFound } from './route.js';
 import { isSystemType, kErrorReply, kFaultNoHandler, kFaultNone, kFaultShutdown, kReply, kReplyAhead, kReplyAheadBytes } from './envelope.js';
 import { kMinMaxMessageBytes } from './defaults.js';
 import { checkPayload } from './payload-check.js';
+import { limitOwner } from './limit-owner.js';
 import { cutText, serializeError } from './serialize-error.js';
 import { toError } from '../to-error.js';
 import { describeThrown, isError } from '../readable-error.js';
@@ -41,8 +42,8 @@ export const kNoReply: unique symbol = Symbol('clusterkit.noReply');
 export interface InboundOptions {
   readonly serialization: Serialization;
   readonly maxMessageBytes: number;
-  /** See `EndpointOptions.isPrimaryLimit`. */
-  readonly isPrimaryLimit?: boolean | undefined;
+  /** See `EndpointOptions.primaryMaxBytes`. */
+  readonly primaryMaxBytes?: number | undefined;
   /** Handles a request or notification; see `InboundHandler` in endpoint.ts. */
   readonly handle: (type: string, payload: unknown, isRequest: boolean, id: number) => unknown;
   /** See `EndpointOptions.workTypeOf`: the system requests whose handlers count as work, and under which type. */
@@ -175,7 +176,7 @@ export class Inbound {
       // Too large is not unserializable: the requester gets MessageTooLargeError, saying it was the reply.
       if (isError(error) && error instanceof MessageTooLargeError) {
         // No `cause`: the size check's own error said "The payload of" the same reply (lib t58).
-        this.replyError(id, new MessageTooLargeError(type, error.estimatedBytes, error.limitBytes, { isReply: true, isPrimaryLimit: this.#options.isPrimaryLimit === true, ...(error.why === undefined ? {} : { why: error.why }) }));
+        this.replyError(id, new MessageTooLargeError(type, error.estimatedBytes, error.limitBytes, { isReply: true, ...limitOwner(error.estimatedBytes, error.limitBytes, this.#options.primaryMaxBytes), ...(error.why === undefined ? {} : { why: error.why }) }));
       } else this.replyError(id, replyNotSerializable(error, `the reply to "${type}"`));
       return;
     }

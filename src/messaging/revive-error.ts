@@ -83,6 +83,8 @@ export function reviveClusterKitError(error: unknown): unknown {
       return new MessageTooLargeError(String(data.messageType), Number(data.estimatedBytes), Number(data.limitBytes), {
         isReply: data.isReply === true,
         isPrimaryLimit: data.isPrimaryLimit === true,
+        isWorkerLimit: data.isWorkerLimit === true,
+        ...(Number.isSafeInteger(data.primaryLimitBytes) && (data.primaryLimitBytes as number) > 0 ? { primaryLimitBytes: data.primaryLimitBytes as number } : {}),
         ...(typeof data.why === 'string' ? { why: data.why } : {}),
         cause: error,
       });

@@ -44,7 +44,7 @@ export function namedForCaller(error: unknown, messageType: string, depth = 0): 
   }
   // A sendTo() payload over the limit was measured inside the relay's envelope: named by the user's type (hostile t68 F5: `"$relay"`).
   if (error instanceof MessageTooLargeError && isSystemType(error.messageType)) {
-    const renamed = new MessageTooLargeError(messageType, error.estimatedBytes, error.limitBytes, { isReply: error.isReply, isPrimaryLimit: error.isPrimaryLimit, ...(error.why === undefined ? {} : { why: error.why }), ...(cause === undefined ? {} : { cause }) });
+    const renamed = new MessageTooLargeError(messageType, error.estimatedBytes, error.limitBytes, { isReply: error.isReply, ...error.limitOwner(), ...(error.why === undefined ? {} : { why: error.why }), ...(cause === undefined ? {} : { cause }) });
     if (error.stack !== undefined) renamed.stack = error.stack.replace(`"${error.messageType}"`, `"${messageType}"`);
     return renamed;
   }

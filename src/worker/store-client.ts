@@ -165,7 +165,7 @@ export class StoreClient {
         const cause = namedForCaller(revived.isReply ? error : revived.cause, call);
         throw new MessageTooLargeError(call, revived.estimatedBytes, revived.limitBytes, {
           isReply: revived.isReply,
-          isPrimaryLimit: revived.isPrimaryLimit,
+          ...revived.limitOwner(),
           ...(revived.why === undefined ? {} : { why: revived.why }),
           ...(cause === undefined ? {} : { cause }),
         });

@@ -62,8 +62,8 @@ export function createWorkerContext(options: NormalizedWorkerOptions, events: Sa
     serialization: process.env[kSerializationEnv] === 'advanced' ? 'advanced' : 'json',
     // Never more than the primary reads from a worker: it would kill this worker for it.
     maxMessageBytes: Math.min(options.maxMessageBytes, primaryMaxBytes),
-    // Said in MessageTooLargeError: the worker's own option, when higher, was not the one to raise (retest t68b).
-    isPrimaryLimit: primaryMaxBytes <= options.maxMessageBytes,
+    // Said in MessageTooLargeError: which of the two limits it met, and when a payload is over both (retest t68b, hostile t69).
+    primaryMaxBytes,
     defaultTimeoutMs: options.messageTimeoutMs,
     maxPending: options.maxPending,
     maxPendingOption: 'maxPending',

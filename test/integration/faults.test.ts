@@ -159,6 +159,20 @@ describe('fault matrix', () => {
     await expect(primary.send(worker!, 'echo', 'still here')).resolves.toBe('still here');
   });
 
+  // Hostile t69: a worker's own limit below the primary's, a payload over both: `(option
+  // "maxMessageBytes")` alone, and raising the worker's led to the primary's refusal next.
+  it("[H682] a worker's message over its own, lower maxMessageBytes says it is the worker's, and when the primary's is under it too", async () => {
+    const primary = testPrimary({ maxMessageBytes: 64 * 1024, env: { TEST_MAX_MESSAGE_BYTES: String(32 * 1024) } });
+    const [worker] = await primary.start();
+    const overBoth = (await primary.send(worker!, 'askPrimary', { type: 'anything', repeat: 70 * 1024 }).catch((e: unknown) => e)) as { remoteMessage: string; data: Record<string, unknown> };
+    expect(overBoth.remoteMessage).toMatch(/^The payload of "anything" is about 70\.0 KiB, over the 32\.0 KiB limit \(option "maxMessageBytes" of this worker; the primary's, 64\.0 KiB, is under it too: raise both\)/);
+    expect(overBoth.data).toMatchObject({ isPrimaryLimit: false, isWorkerLimit: true, primaryLimitBytes: 64 * 1024 });
+    const overOwn = (await primary.send(worker!, 'askPrimary', { type: 'anything', repeat: 40 * 1024 }).catch((e: unknown) => e)) as { remoteMessage: string; data: Record<string, unknown> };
+    expect(overOwn.remoteMessage).toMatch(/over the 32\.0 KiB limit \(option "maxMessageBytes" of this worker\)\./);
+    expect(overOwn.data).toMatchObject({ isWorkerLimit: true });
+    expect(overOwn.data.primaryLimitBytes).toBeUndefined();
+  });
+
   it('[F34] a payload over maxMessageBytes is told in one format, MiB against MiB, without nested quotes', async () => {
     const primary = testPrimary({ maxMessageBytes: 1024 * 1024 });
     const [worker] = await primary.start();

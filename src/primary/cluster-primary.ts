@@ -316,7 +316,8 @@ export class ClusterPrimary<
    * ended with SIGTERM at once. Resolves with how it ended: `'graceful'` (cleanly, exit
    * code 0, or ended so while booting), `'failed'` (it exited on its own, but its `_destroy` missed the worker's own
    * deadline or threw, or it exited non-zero) or `'killed'`. A worker already stopped (by this
-   * call, a shutdown...) resolves with that stop's word.
+   * call, a shutdown...) resolves with that stop's word. A call while its stop is under way joins
+   * that stop, whose timeout stands (a second `timeoutMs` does not lengthen or shorten it).
    * @throws (rejects) WorkerExitedError for a handle of a worker that exited with no stop
    *   asked (it crashed); NoWorkerAvailableError for an id no live worker has;
    *   InvalidArgumentError for anything that is neither a handle nor a worker id.

@@ -236,7 +236,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       // Who killed it: the primary (counted killed) at the stop's timeout, or for what it wrote
       // on its channel during the stop (the reason the guard gave); or someone else (failed).
       if (killed && kill !== undefined) logger.warn({ ...fields, ...kill.fields, ...lostFields }, `worker ${worker.id} was killed (SIGKILL) by the primary during its stop, before it finished stopping: ${kill.why}${lost}`);
-      else if (killed) logger.warn({ ...fields, ...lostFields }, `worker ${worker.id} was killed (SIGKILL) by the primary at ${stopTimeoutName(recordOf(worker)?.stopTimeoutSetBy)} before it finished stopping${lost}`);
+      else if (killed) logger.warn({ ...fields, ...lostFields }, `worker ${worker.id} was killed (SIGKILL) by the primary at ${stopTimeoutName(recordOf(worker)?.stopTimeoutSetBy)} before it finished stopping${lost}${stopTimeoutAdvice(worker)}`);
       else logger.warn(fields, `worker ${worker.id} was ended by SIGKILL during its stop, before it finished stopping; ${kUnknownSignalSource}`);
     } else if (worker.readyAt === undefined) {
       // Still starting when its stop came, and ended by a signal (one sent to the whole process
@@ -768,6 +768,17 @@ function mib(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
+
+/**
+ * `. Its stop had 500 ms: give stopWorker() a longer timeoutMs if it needs longer`: how long the
+ * stop the primary's SIGKILL ended had, and what sets it (hostile t69: the line gave neither).
+ */
+function stopTimeoutAdvice(worker: WorkerHandle): string {
+  const record = recordOf(worker);
+  if (record?.killedAtStopTimeoutMs === undefined) return '';
+  const raise = raiseStopTimeout(record.stopTimeoutSetBy);
+  return `. Its stop had ${wholeMs(record.killedAtStopTimeoutMs)} ms: ${raise.charAt(0).toLowerCase()}${raise.slice(1)} if it needs longer`;
+}
 
 /**
  * `at least 3 requests cut off (...) and 9 more open connections reset (...)`: what a worker's death cut,

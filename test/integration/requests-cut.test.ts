@@ -65,7 +65,7 @@ describe('requests cut off at the stop deadline', () => {
     const [blocked, hanging] = await primary.start();
     await expect(primary.send(blocked!, 'blockSoon', { ms: -1 })).resolves.toBe('blocking');
     await expect(primary.stopWorker(blocked!, { timeoutMs: 1_000 })).resolves.toBe('killed');
-    expect(text()).toContain(`WARN worker ${blocked!.id} was killed (SIGKILL) by the primary at stopWorker()'s timeout before it finished stopping`);
+    expect(text()).toContain(`WARN worker ${blocked!.id} was killed (SIGKILL) by the primary at stopWorker()'s timeout before it finished stopping. Its stop had 1000 ms: give stopWorker() a longer timeoutMs if it needs longer`);
     expect(text()).not.toContain('at the shutdown timeout');
     const running = onceEvent(primary, 'workerMessage', 20_000);
     const hung = primary.send(hanging!, 'hang', { announce: true }, { timeoutMs: 60_000 }).catch((error: unknown) => error);

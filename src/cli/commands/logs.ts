@@ -10,9 +10,9 @@
  * stderr each time another worker serves it. `--time` starts each line with the time the
  * primary read it (the buffer keeps it), whatever the cluster prints (H335).
  */
-import { plural } from '../../plural.js';
 import { existsSync } from 'node:fs';
 import { escapeControlChars, terminalSafeJson } from '../../control/control-chars.js';
+import { plural } from '../../plural.js';
 import type { ClusterDescription } from '../../control/cluster-settings.js';
 import { controlRequest } from '../../control/control-client.js';
 import { openLogStream } from '../../control/log-client.js';
@@ -131,7 +131,7 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
     }
     const of = workerId !== undefined ? ` of worker ${workerId}` : slot !== undefined ? ` of slot ${slot}` : '';
     const then = follow ? ', then new ones as they come' : '';
-    const kept = file === undefined ? '' : `; the cluster's ${file.kind} keeps every such line: ${escapeControlChars(file.path)}`;
+    const kept = keptText(file);
     process.stderr.write(`clusterkit: printed the last ${count === 1 ? 'line' : plural(count, 'line')}${of}${then}: ${name} keeps the last ${kLogBufferLines} lines in memory${of === '' ? '' : ' (of all its workers)'}, not the older ones${kept}\n`);
   }
   let isInterrupted = false;
@@ -352,7 +352,11 @@ async function deadPrimaryOf(path: string): Promise<{ pid: number } | undefined>
  * the buffer by a chatty stdout is still there (ops t59). '' when it has none, or does not say.
  */
 async function keptInFile(name: string, output: LogOutput | undefined): Promise<string> {
-  const file = await logFileOf(name, output);
+  return keptText(await logFileOf(name, output));
+}
+
+/** `; the cluster's log file keeps every such line: <path>`, or '' without a file. */
+function keptText(file: { path: string; kind: string } | undefined): string {
   return file === undefined ? '' : `; the cluster's ${file.kind} keeps every such line: ${escapeControlChars(file.path)}`;
 }
 

@@ -245,19 +245,19 @@ export class WorkerRecord {
    * unacknowledged. Connections node:cluster still queued in the primary for it are not known
    * here: with a hung worker, this is a lower bound.
    */
+  lostRequests(): number | undefined {
+    // Its last report, from before its own close, is stale: the drain after it cut nothing (H536).
+    const open = this.hasDrainedAfterOwnClose() ? 0 : (this.openAtExit ?? this.openRequests ?? this.openSaid ?? this.health?.openRequests);
+    const handoffs = this.unacknowledgedHandoffs() + this.unacknowledgedSticky;
+    return open === undefined && handoffs === 0 ? undefined : (open ?? 0) + handoffs;
+  }
+
   /**
    * Of `unansweredAtExit`, those its stop's kill cut (`isKilledToStop`) beyond the handlers it
    * said it abandoned itself (`handlersCut`, counted apart); 0 for any other end.
    */
   unansweredCutByKill(): number {
     return this.isKilledToStop ? Math.max(0, (this.unansweredAtExit ?? 0) - (this.handlersCut ?? 0)) : 0;
-  }
-
-  lostRequests(): number | undefined {
-    // Its last report, from before its own close, is stale: the drain after it cut nothing (H536).
-    const open = this.hasDrainedAfterOwnClose() ? 0 : (this.openAtExit ?? this.openRequests ?? this.openSaid ?? this.health?.openRequests);
-    const handoffs = this.unacknowledgedHandoffs() + this.unacknowledgedSticky;
-    return open === undefined && handoffs === 0 ? undefined : (open ?? 0) + handoffs;
   }
 
   /**

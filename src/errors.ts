@@ -185,7 +185,8 @@ export class MessageTooLargeError extends ClusterKitError {
     super(
       `${isReply ? 'The reply to' : 'The payload of'} "${messageType}" is about ${estimatedText}${why}, over the ${limitText} ` +
         `limit (option "maxMessageBytes"${owner}). Large payloads block both event loops while they are copied; ` +
-        `${isReply ? 'reply with' : 'pass'} a file path or shared storage key instead${isReply ? ' (or ask for less: a narrower store prefix)' : ''}, or raise the limit.`,
+        // A narrower prefix is advice for store.entries() alone (retest t69b: every handler's reply had it).
+        `${isReply ? 'reply with' : 'pass'} a file path or shared storage key instead${isReply && messageType.startsWith('store.entries(') ? ' (or ask for less: a narrower store prefix)' : ''}, or raise the limit.`,
       options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.isReply = isReply;
@@ -1096,7 +1097,10 @@ function describeProblem(problem: ProtocolProblem, type: string | undefined): st
       // A stop's `$sync` has a bound of its own, apart from the relays' (H265).
       return type === '$sync'
         ? `more ${what} requests than the primary holds for one worker at once (a stop sends one at a time)`
-        : `more ${what} requests than the primary holds for one worker at once ("maxPendingPerWorker")`;
+        : type === '$relay'
+          ? // The user's call, not only its internal type (retest t69b: "$relay" alone, as H636 had taken out of the errors).
+            `more sendTo() requests (${what}) than the primary holds for one worker at once ("maxPendingPerWorker")`
+          : `more ${what} requests than the primary holds for one worker at once ("maxPendingPerWorker")`;
     case 'misnamed-series':
       return `an answer to ${what} with metrics or series named as another's`;
     case 'bad-metrics':

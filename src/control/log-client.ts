@@ -21,7 +21,8 @@ export interface LogStreamHandlers {
   /** With `slot` or `workerId` and `follow`: the slot (of the worker) is served by another worker, or by none. */
   onSlotChange?(note: SlotNote): void;
   /** The request was answered (the backlog is written); `serving`: with `slot`, the worker serving it now, or null for none. */
-  onAnswer?(answer: { serving: number | null | undefined; olderGone: boolean }): void;
+  /** `olderGone`: fewer lines than asked were sent, and lines the request matches had left the buffer; `kept`: the lines it held then, when the primary says. */
+  onAnswer?(answer: { serving: number | null | undefined; olderGone: boolean; kept?: number | undefined }): void;
   /** The primary's first message on the connection (a line, a notice, its answer or refusal): it read the request. */
   onHeard?(): void;
 }
@@ -120,7 +121,8 @@ export function openLogStream(name: string, request: LogsRequest, handlers: LogS
           isAnswered = true;
           const serving = (message.result as { serving?: unknown } | undefined)?.serving;
           const olderGone = (message.result as { olderGone?: unknown } | undefined)?.olderGone === true;
-          handlers.onAnswer?.({ serving: serving === null ? null : isWorkerId(serving) ? serving : undefined, olderGone });
+          const kept = (message.result as { kept?: unknown } | undefined)?.kept;
+          handlers.onAnswer?.({ serving: serving === null ? null : isWorkerId(serving) ? serving : undefined, olderGone, kept: Number.isSafeInteger(kept) && (kept as number) >= 0 ? (kept as number) : undefined });
           if ((message.result as { follow?: unknown } | undefined)?.follow !== true) settle('complete');
         } else if (message.ok === false) {
           const error = (typeof message.error === 'object' && message.error !== null ? message.error : {}) as Record<string, unknown>;

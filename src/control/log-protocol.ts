@@ -59,6 +59,8 @@ export interface LogSource {
   readonly end: number;
   /** Entries that left the buffer for newer ones, so far: the older lines a reader can no longer get. */
   readonly evicted?: number;
+  /** Entries held now: fewer than its line bound when long lines filled its character bound. */
+  readonly size?: number;
   /**
    * Of `evicted`, those `filter` lets through, when known (else `evicted` stands for them): a
    * `--err` reader was told older lines were gone when only stdout ones were (hostile t69).

@@ -89,7 +89,8 @@ export async function streamLogs(socket: net.Socket, request: LogsRequest & { id
     const serving = slot === undefined ? {} : { serving: slots?.workerOf(slot) ?? null };
     // Fewer than asked, and the buffer has let older lines go: those of the request may be among them (retest t68 #6, with a filter).
     const evicted = source.evictedOf?.(filter) ?? source.evicted ?? 0;
-    const olderGone = sent < (request.lines ?? kDefaultLines) && evicted > 0 ? { olderGone: true } : {};
+    // With the lines held now (`kept`): long lines may have left fewer than the line bound (retest t69b).
+    const olderGone = sent < (request.lines ?? kDefaultLines) && evicted > 0 ? { olderGone: true, ...(source.size === undefined ? {} : { kept: source.size }) } : {};
     socket.write(`${JSON.stringify({ id, ok: true, result: { lines: sent, follow, ...serving, ...olderGone } })}\n`);
     if (!follow) return;
     // Lines added while the backlog was written, then (in the same turn: none can come in

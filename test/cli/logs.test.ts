@@ -86,10 +86,32 @@ describe('clusterkit logs', () => {
     expect(errors.stdout).toBe('');
     expect(errors.stderr).toMatch(/^(\[many:\d+ err\] err \d\n){3}$/);
     expect((await cli(['logs', 'many', '--lines', '100000', '--err', '--slot', '0', '--json'], { runtime })).stdout).not.toContain('olderGone');
+    // Fewer asked than the buffer keeps, more than it still has of them (retest t69b: `--out --lines 1963` printed less, silent).
+    const stdoutOnly = await cli(['logs', 'many', '--lines', '1999', '--out'], { runtime });
+    expect(stdoutOnly.stdout.split('\n').filter(Boolean)).toHaveLength(1997);
+    expect(stdoutOnly.stderr).toMatch(/^clusterkit: printed the last 1997 lines: many keeps the last 2000 lines in memory, not the older ones; the cluster's log file keeps/);
     // Within the buffer: no note.
     expect((await cli(['logs', 'many', '--lines', '10', '--json'], { runtime })).stdout).not.toContain('olderGone');
     expect((await cli(['logs', 'many', '--lines', '10'], { runtime })).stderr).toBe('');
     expect((await cli(['logs', 'many', '--lines', '10', '--slot', '0'], { runtime })).stderr).toBe('');
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  // Retest t69b: lines that left for the character bound were told as `keeps the last 2000 lines`, with 209 kept.
+  it('[H687] long lines that filled the buffer\'s character bound: the note says how many lines it keeps', async () => {
+    const runtime = runtimeDir();
+    const project = mkdtempSync(join(tmpdir(), 'ck-logs-'));
+    onCleanup(() => rmSync(project, { recursive: true, force: true }));
+    writeFileSync(join(project, 'app.cjs'), "for (let i = 0; i < 200; i++) console.log(i + ' ' + 'x'.repeat(15000));\nconsole.log('all said');\nsetInterval(() => {}, 1000);\n");
+    const run = startCli(['run', 'app.cjs', '-w', '1', '--name', 'long'], { runtime, cwd: project });
+    await run.waitFor(/all said/);
+    const long = await cli(['logs', 'long', '--lines', '500'], { runtime });
+    const printed = long.stdout.split('\n').filter(Boolean).length;
+    expect(printed).toBeLessThan(200);
+    expect(long.stderr).toBe(`clusterkit: printed the last ${printed} lines: long keeps the last ${printed} lines in memory (at most 2000 lines, and 2097152 characters in all: long lines leave room for fewer), not the older ones\n`);
+    const asJson = await cli(['logs', 'long', '--lines', '500', '--json'], { runtime });
+    expect(JSON.parse(asJson.stdout.trim().split('\n').at(-1)!)).toEqual({ name: 'long', olderGone: { lines: printed, keptLines: printed } });
     process.kill(run.child.pid!, 'SIGTERM');
     await expect(run.exited()).resolves.toBe(0);
   });

@@ -39,7 +39,7 @@ describe('relays the primary holds for a worker', () => {
     expect(row(sink.id).pending).toBeLessThanOrEqual(26);
     expect(row(attacker.id).protocolErrors).toBe(250);
     expect(reports.events[0]!.error).toMatchObject({ code: 'ERR_PROTOCOL', problem: 'too-many-requests', messageType: '$relay' });
-    expect(reports.events[0]!.error.message).toMatch(/sent more "\$relay" requests than the primary holds for one worker at once \("maxPendingPerWorker"\); they were refused with BackpressureError/);
+    expect(reports.events[0]!.error.message).toMatch(/sent more sendTo\(\) requests \("\$relay"\) than the primary holds for one worker at once \("maxPendingPerWorker"\); they were refused with BackpressureError/);
     // The attacker's own sendTo is refused too while its 50 are held; it gets the class back.
     const refused = await primary.send(attacker, 'relay', { target: 'carol', type: 'echo', payload: 1 }).catch((error: RemoteError) => error);
     expect(refused).toMatchObject({ remoteName: BackpressureError.name, remoteCode: 'ERR_BACKPRESSURE' });

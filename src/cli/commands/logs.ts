@@ -26,7 +26,7 @@ import { servingWorkers } from '../control-outcome.js';
 import { parseClusterName, parseCount } from '../arg-values.js';
 import { parseCommand } from '../parse-command.js';
 import { workerLinePrefix } from '../logs/worker-line-prefix.js';
-import { kLogBufferLines } from '../logs/log-buffer.js';
+import { kLogBufferChars, kLogBufferLines } from '../logs/log-buffer.js';
 import { sanitizeLine, supportsColor } from '../logs/sanitize-line.js';
 import { kPartialMark } from '../output-prefix.js';
 import { UsageError } from '../usage-error.js';
@@ -78,6 +78,8 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
   let printed = 0;
   /** Set by the answer: fewer lines came than asked for, and the buffer had let older ones go. */
   let isOlderGone = false;
+  /** The lines the buffer held as it answered (`olderGone`'s `kept`); the line bound from a primary that does not say. */
+  let keptLines = kLogBufferLines;
   let isOutputClosed = false;
   for (const to of [process.stdout, process.stderr]) {
     to.on('error', () => {
@@ -104,10 +106,11 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
     },
     onDropped: (count) => print.dropped(count),
     onSlotChange: (note) => print.slotChange(note, workerId),
-    onAnswer: ({ serving, olderGone }) => {
+    onAnswer: ({ serving, olderGone, kept }) => {
       isOlderGone = olderGone;
+      keptLines = kept ?? kLogBufferLines;
       // The backlog is printed: with --follow, no end comes to say what it left out (retest t68b).
-      if (follow && isOlderGone && printed > 0 && lines > kLogBufferLines) void noteOlderGone();
+      if (follow && isOlderGone && printed > 0) void noteOlderGone();
       // A slot with no worker now (beyond the pool, a scale-up may start it): said, not silent.
       if (follow && slot !== undefined && serving === null && !values.json) {
         process.stderr.write(`clusterkit: slot ${slot} has no worker now; waiting for one (a scale-up starts a slot past the pool; one given up in a crash loop starts again with clusterkit reload ${shellWord(name)})\n`);
@@ -126,13 +129,15 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
     const count = printed;
     const file = await logFileOf(name, output);
     if (values.json) {
-      process.stdout.write(`${terminalSafeJson({ name, olderGone: { lines: count, keptLines: kLogBufferLines, ...(file === undefined ? {} : { file: file.path }) } })}\n`);
+      process.stdout.write(`${terminalSafeJson({ name, olderGone: { lines: count, keptLines, ...(file === undefined ? {} : { file: file.path }) } })}\n`);
       return;
     }
     const of = workerId !== undefined ? ` of worker ${workerId}` : slot !== undefined ? ` of slot ${slot}` : '';
     const then = follow ? ', then new ones as they come' : '';
     const kept = keptText(file);
-    process.stderr.write(`clusterkit: printed the last ${count === 1 ? 'line' : plural(count, 'line')}${of}${then}: ${name} keeps the last ${kLogBufferLines} lines in memory${of === '' ? '' : ' (of all its workers)'}, not the older ones${kept}\n`);
+    // Fewer than the line bound when long lines filled the character bound (retest t69b: "keeps the last 2000 lines" of 209).
+    const bound = keptLines < kLogBufferLines ? ` (at most ${kLogBufferLines} lines, and ${kLogBufferChars} characters in all: long lines leave room for fewer)` : '';
+    process.stderr.write(`clusterkit: printed the last ${count === 1 ? 'line' : plural(count, 'line')}${of}${then}: ${name} keeps the last ${plural(keptLines, 'line')} in memory${of === '' ? '' : ' (of all its workers)'}${bound}, not the older ones${kept}\n`);
   }
   let isInterrupted = false;
   // Before the primary answered, SIGINT or SIGTERM says so in one line and the command dies of
@@ -189,7 +194,8 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
     // More asked for than the buffer keeps, and it had let older lines go: those asked for may be
     // among them (hostile t67, H668: said nothing; retest t68, H680: nor with --slot, --worker).
     // A primary of before H680 does not say (`olderGone`): then, as before, when it sent a full buffer.
-    if (outcome === 'complete' && printed > 0 && lines > kLogBufferLines && (isOlderGone || printed >= kLogBufferLines)) await noteOlderGone();
+    // The primary says it (`olderGone`) for any count asked (retest t69b: `--err --lines 2` printed 1, silent).
+    if (outcome === 'complete' && printed > 0 && (isOlderGone || (lines > kLogBufferLines && printed >= kLogBufferLines))) await noteOlderGone();
     return 0;
   } finally {
     wait.end();

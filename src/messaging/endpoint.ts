@@ -261,18 +261,20 @@ export class Endpoint {
     this.#channel.flushNow();
   }
 
-  /** Whether a request of `type` is written now rather than queued: system requests always; a relay when the bytes fit; others when admitted. */
   /** The payload's bytes on the wire; throws `checkPayload`'s errors, in a worker saying whose limit it met (`limit-owner.ts`). */
   #check(payload: unknown, type: string): number {
+    // The primary's own option is its only limit: its path stays the plain check.
+    if (this.#options.primaryMaxBytes === undefined) return checkPayload(payload, this.#options.serialization, this.#options.maxMessageBytes, type);
     try {
       return checkPayload(payload, this.#options.serialization, this.#options.maxMessageBytes, type);
     } catch (error) {
-      if (this.#options.primaryMaxBytes === undefined || !(error instanceof MessageTooLargeError)) throw error;
+      if (!(error instanceof MessageTooLargeError)) throw error;
       const { estimatedBytes, limitBytes, why } = error;
       throw new MessageTooLargeError(type, estimatedBytes, limitBytes, { ...limitOwner(estimatedBytes, limitBytes, this.#options.primaryMaxBytes), ...(why === undefined ? {} : { why }) });
     }
   }
 
+  /** Whether a request of `type` is written now rather than queued: system requests always; a relay when the bytes fit; others when admitted. */
   #mayGo(type: string, bytes: number): boolean {
     return isRelayed(type) ? this.#admission.mayIssueBytesOnly(bytes) : this.#admission.mayIssue(bytes) || kUnqueuedTypes.has(type);
   }

@@ -141,8 +141,6 @@ export class PrimaryLifecycle {
   /** Set when `start()` fails and shuts down what it started: its report says `'failed-start'`, not an interrupted start. */
   #isStartFailing = false;
   #shutdown: Promise<ShutdownReport> | undefined;
-  /** The running shutdown's `timeoutMs` was its caller's own (see `shutdown()`). */
-  #isTimeoutGiven = false;
   /** The count of the scale-down that removed each slot: a scale-up whose slot it was is superseded, not failed (H201). */
   readonly #scaledAwayBy = new WeakMap<Slot, number>();
   /** The slots a scale-up under way adds: a stop during it reports their unready workers as `notStarted`. */
@@ -396,12 +394,11 @@ export class PrimaryLifecycle {
   /** `isTimeoutGiven`: `timeoutMs` is the call's own, not the `shutdownTimeoutMs` option (its workers' lines say so). */
   shutdown(timeoutMs: number, signal?: NodeJS.Signals, requestedBy: ShutdownRequester = signal ? 'signal' : 'call', isTimeoutGiven = false): Promise<ShutdownReport> {
     if (this.#shutdown !== undefined) return this.#shutdown;
-    this.#isTimeoutGiven = isTimeoutGiven;
     // Recorded before it runs: a shutdown() from a 'shutdown' listener gets this one's promise,
     // not a second shutdown (emitted in #runShutdown's synchronous part, before it returned).
     const { promise, settle, fail } = pending<ShutdownReport>();
     this.#shutdown = promise;
-    this.#runShutdown(timeoutMs, signal, requestedBy).then(settle, fail);
+    this.#runShutdown(timeoutMs, signal, requestedBy, isTimeoutGiven).then(settle, fail);
     return promise;
   }
 
@@ -511,7 +508,7 @@ export class PrimaryLifecycle {
     queued?.settled.reject(queuedReloadStopped());
   }
 
-  async #runShutdown(timeoutMs: number, signal: NodeJS.Signals | undefined, requestedBy: ShutdownRequester): Promise<ShutdownReport> {
+  async #runShutdown(timeoutMs: number, signal: NodeJS.Signals | undefined, requestedBy: ShutdownRequester, isTimeoutGiven: boolean): Promise<ShutdownReport> {
     const { pool, emit } = this.#context;
     // Taken before close() retires the slots: the initial workers not ready yet (those that
     // exited already too, awaiting a restart) are what an interrupted start did not start. A
@@ -553,7 +550,7 @@ export class PrimaryLifecycle {
     const waitedMs = performance.now() - waitStartedAt;
     const workersTimeoutMs = waitedMs < kNegligibleWaitMs ? timeoutMs : Math.max(1, Math.round(timeoutMs - waitedMs));
     const killedBefore = this.#killedBeforeStop.filter((record) => pool.record(record.id) !== record);
-    if (this.#isTimeoutGiven) for (const record of pool.records) if (record.stopping === undefined) record.stopTimeoutSetBy = 'shutdown()';
+    if (isTimeoutGiven) for (const record of pool.records) if (record.stopping === undefined) record.stopTimeoutSetBy = 'shutdown()';
     const stoppedWorkers: ShutdownReport = await stopAll(pool, [...killedBefore, ...pool.records], workersTimeoutMs, 0, true, timeoutMs);
     this.#heartbeat?.stop();
     const connectionsReset = pool.connectionsReset - resetBefore;

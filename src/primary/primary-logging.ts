@@ -479,10 +479,11 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       return;
     }
     // What to do, for a plain script's listener (newcomer t31 L1: a PM2-style SIGINT listener that
-    // never exits failed every reload and stop, and the line said only what happened).
+    // never exits failed every reload and stop, and the line said only what happened), and for
+    // _destroy(): what sets its time, the call's own timeoutMs or the option (the line gave neither).
     const advice = signal
       ? `. The listener must end the process once its cleanup is done (server.close(() => process.exit(0))), or be left out: clusterkit stops the worker gracefully without it`
-      : '';
+      : `. ${raiseStopTimeout(recordOf(worker)?.stopTimeoutSetBy)} if _destroy() needs longer (the worker's own deadline comes before the stop's timeout, to leave time for its exit), or have it finish sooner`;
     logger.warn(fields, `worker ${worker.id}: ${what} within ${wholeMs(timeoutMs)} ms, the worker's own deadline; it exits with code 1${advice}`);
   });
   // One line per worker, so a reload or scale-down that takes gradualDrainMs longer says why.

@@ -88,7 +88,7 @@ describe('the time kept for _destroy', () => {
     // Before H360: a few ms less (the stop's own work after the drain came out of it: 217 of 225 ms).
     expect(event.timeoutMs).toBe(reservedMs);
     expect(event.shortenedBy).toBeUndefined();
-    expect(text()).toContain(`WARN worker ${worker.id}: _destroy() did not finish within ${event.timeoutMs} ms, the worker's own deadline; it exits with code 1`);
+    expect(text()).toContain(`WARN worker ${worker.id}: _destroy() did not finish within ${event.timeoutMs} ms, the worker's own deadline; it exits with code 1. Raise the shutdownTimeoutMs option if _destroy() needs longer`);
   });
 
   it('[H350] a _destroy left almost no time by an event loop held through the stop: the line says what used its time', async () => {

@@ -15,7 +15,7 @@ const destroyTimeoutOf = (primary: ReturnType<typeof testPrimary>, worker: Worke
   onceEvent<{ worker: WorkerHandle; timeoutMs: number }>(primary, 'workerDestroyTimeout', 20_000, (event) => event.worker === worker);
 
 describe('stop outcomes', () => {
-  it("[F46] a _destroy that misses the worker's own deadline is a failed stop, not a graceful one: event, log line, report", async () => {
+  it("[F46][H688] a _destroy that misses the worker's own deadline is a failed stop, not a graceful one: event, log line (with what sets its time), report", async () => {
     const { logger, text } = capturedLogger();
     const primary = testPrimary({ workerCount: 1, logger }, 'workers/destroy-fails.ts');
     const [clean] = await primary.start();
@@ -29,7 +29,11 @@ describe('stop outcomes', () => {
     const { timeoutMs } = await timedOut;
     expect(timeoutMs).toBeGreaterThan(0);
     expect(timeoutMs).toBeLessThanOrEqual(6_000);
-    expect(text()).toContain(`[t] WARN worker ${hangs!.id}: _destroy() did not finish within ${timeoutMs} ms, the worker's own deadline; it exits with code 1`);
+    // Before: the line ended there, with no word of what sets the time _destroy had (hostile t69).
+    expect(text()).toContain(
+      `[t] WARN worker ${hangs!.id}: _destroy() did not finish within ${timeoutMs} ms, the worker's own deadline; it exits with code 1. ` +
+        "Give shutdown() a longer timeoutMs if _destroy() needs longer (the worker's own deadline comes before the stop's timeout, to leave time for its exit), or have it finish sooner",
+    );
     expect(text()).toContain(`[t] WARN worker ${hangs!.id} did not stop cleanly: it exited with code 1`);
     expect(text()).toContain(`[t] worker ${clean!.id} stopped workerId=${clean!.id}`);
     expect(text()).toContain('[t] WARN shutdown complete: 1 worker did not stop cleanly graceful=1 failed=1 killed=0\n');

@@ -161,8 +161,11 @@ export function inFlagNames(message: string, sources: OptionSources = {}, facts:
     .replace(/ requires \(minReady\)/, ' requires (--health-min-ready; healthMinReady in a config file)')
     // The gradual drain's line when the drain is shortened by the worker's deadline.
     .replace(/\(gradualDrainMs, at most half of shutdownTimeoutMs\)/, '(--gradual-drain, at most half of --shutdown-timeout)')
-    // The primary's line for requests cut off at a worker's shutdown deadline.
-    .replace(/\bRaise the shutdownTimeoutMs option\b/, () => `Raise --shutdown-timeout (${sources.shutdownTimeoutMs ?? 'shutdownTimeout in the config file'})`)
+    // The primary's lines on a stop's timeout: requests cut off at a worker's deadline, a
+    // _destroy() cut short, and mid-sentence, the kill at it (newcomer t70: `Its stop had 2000 ms:
+    // raise the shutdownTimeoutMs option` under clusterkit run), and an _init() that outlasted it.
+    .replace(/\b([Rr])aise the shutdownTimeoutMs option\b/g, (_, r: string) => `${r}aise --shutdown-timeout (${sources.shutdownTimeoutMs ?? 'shutdownTimeout in the config file'})`)
+    .replace(/\bshorter than shutdownTimeoutMs\b/g, () => `shorter than --shutdown-timeout (${sources.shutdownTimeoutMs ?? 'shutdownTimeout in the config file'})`)
     .replace(kOptionPhrase, (whole: string, quoted?: string, bare?: string, parenthesized?: string, option?: string) => {
       if (parenthesized !== undefined) return `(${kFlagOfOption[parenthesized]}${also(parenthesized)})`;
       if (option !== undefined) return `(option ${kFlagOfOption[option]}${also(option)})`;

@@ -287,6 +287,21 @@ describe('flag names in messages from the library', () => {
     expect(inFlagNames('limit 512.0 MiB (maxMemoryMb)', sources)).toBe('limit 512.0 MiB (--max-memory; max_memory_restart in wr.config.js)');
   });
 
+  it("[H689] names the stop's timeout by its flag wherever a line names the option: mid-sentence, after a kill, and for an _init() that outlasted it", () => {
+    // Before: `Its stop had 2000 ms: raise the shutdownTimeoutMs option if it needs longer` under clusterkit run (newcomer t70).
+    expect(inFlagNames('worker 1 was killed (SIGKILL) by the primary at the shutdown timeout before it finished stopping. Its stop had 2000 ms: raise the shutdownTimeoutMs option if it needs longer')).toBe(
+      'worker 1 was killed (SIGKILL) by the primary at the shutdown timeout before it finished stopping. Its stop had 2000 ms: raise --shutdown-timeout (shutdownTimeout in the config file) if it needs longer',
+    );
+    expect(inFlagNames('it exits with code 1. Raise the shutdownTimeoutMs option if _destroy() needs longer (...), or have it finish sooner', { shutdownTimeoutMs: 'kill_timeout in ecosystem.config.cjs' })).toBe(
+      'it exits with code 1. Raise --shutdown-timeout (kill_timeout in ecosystem.config.cjs) if _destroy() needs longer (...), or have it finish sooner',
+    );
+    expect(inFlagNames('waited for its _init() to finish until after the drain\'s end. Keep _init() shorter than shutdownTimeoutMs, or give it a deadline of its own')).toBe(
+      'waited for its _init() to finish until after the drain\'s end. Keep _init() shorter than --shutdown-timeout (shutdownTimeout in the config file), or give it a deadline of its own',
+    );
+    // A call's own timeout is not the flag's.
+    expect(inFlagNames('Its stop had 500 ms: give stopWorker() a longer timeoutMs if it needs longer')).toBe('Its stop had 500 ms: give stopWorker() a longer timeoutMs if it needs longer');
+  });
+
   it('[H185] names the config key of an option with no flag, and the flags of a drain cut short', () => {
     expect(inFlagNames('each soon after its worker started (within restart.stableAfterMs): the limit', { 'restart.stableAfterMs': 'stableAfter in ck.config.cjs' })).toBe(
       'each soon after its worker started (within stableAfter in ck.config.cjs): the limit',

@@ -4,7 +4,7 @@ import { freePort } from '../helpers/ports.js';
 import { isAlive, waitUntilGone } from '../helpers/processes.js';
 import { killSpawned, spawnScript } from '../helpers/spawn.js';
 import { until } from '../helpers/wait.js';
-import { cleanUpCli, cli, readyPids, runtimeDir, startCli } from './cli-process.js';
+import { cleanUpCli, cli, readyPids, runtimeDir, startCli, tempProject } from './cli-process.js';
 
 afterEach(() => {
   killSpawned();
@@ -52,6 +52,36 @@ describe('clusterkit reload', () => {
     expect(run.output()).toMatch(/rolling reload started: SIGHUP asked for it workers=1/);
     process.kill(run.child.pid!, 'SIGTERM');
     await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('[H690] a SIGHUP whose copy to the process group comes a moment later (coreutils timeout on a busy machine): one reload, every replacement starts', async () => {
+    const runtime = runtimeDir();
+    // In the primary only: the copy that `timeout` sends the group after the primary, here once the
+    // primary has read its own, in the next turn of its loop (on a busy machine, timeout's second
+    // kill() can come that late).
+    const project = tempProject({
+      'copy.cjs': `const cluster = require('node:cluster');
+if (cluster.isPrimary) {
+  let copied = false;
+  process.on('SIGHUP', () => { if (!copied) { copied = true; setImmediate(() => process.kill(0, 'SIGHUP')); } });
+}
+`,
+    });
+    const run = startCli(['run', 'examples/demo/server.js', '-w', '2', '--name', 'hupcopy'], {
+      runtime,
+      env: { PORT: String(await freePort()), NODE_OPTIONS: `--require=${project}/copy.cjs` },
+    });
+    await run.waitFor(/service hupcopy started: 2 workers/);
+    process.kill(run.child.pid!, 'SIGHUP');
+    await run.waitFor(/rolling reload (?:complete|failed)/);
+    // Before: the copy reached the replacement forked at once, before it listened for SIGHUP
+    // (`worker 3 could not start: it was killed by SIGHUP from outside clusterkit`), the reload
+    // failed, and the copy queued a second one (`...: queued after it`).
+    expect(run.output()).toMatch(/rolling reload complete replaced=2/);
+    expect(run.output()).not.toMatch(/queued after it|killed by SIGHUP/);
+    expect((await cli(['stop', 'hupcopy'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+    expect(run.output().match(/rolling reload started/g)).toHaveLength(1);
   });
 
   it('exits 1 with the reason when a reload fails, and the old workers keep serving', async () => {

@@ -174,6 +174,19 @@ describeOnPosix('clusterkit run: stray signals', () => {
     await expect(request).resolves.toHaveProperty('status', 200);
   });
 
+  it('[H690] a SIGTERM right after a SIGHUP, before its reload began: the stop wins, the SIGHUP is said as ignored, no reload runs', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', 'test/fixtures/cli-slow-server.mjs', '-w', '1', '--name', 'hupthenterm'], { runtime, env: { PORT: String(port) } });
+    await run.waitFor(/service hupthenterm started: 1 worker/);
+    // The reload waits for the SIGHUP's copies (250 ms); the SIGTERM comes within that time.
+    process.kill(run.child.pid!, 'SIGHUP');
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+    expect(run.stderr()).toMatch(/\[hupthenterm\] WARN SIGHUP ignored: the primary is shutting down, so no reload runs; start the service again to run the new code\./);
+    expect(run.output()).not.toContain('rolling reload');
+  });
+
   it('[H76] under a config, two SIGINTs to the launcher: the app says "a second SIGINT" (the stop it was sent names the signal); exit 130', async () => {
     const runtime = runtimeDir();
     const port = await freePort();

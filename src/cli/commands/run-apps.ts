@@ -282,7 +282,10 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
   };
   let stillStarting: string[] = [];
   const hangupWarning = signalWarning('SIGHUP', (signal, since) => startingAppsLine(signal, since, stillStarting), (text, count) => logger.warn({ signal: 'SIGHUP', count, apps: stillStarting }, text));
+  // A SIGHUP's copy too: passed on once, as each app's primary would take a second for a copy anyway.
+  const isHangupRepeat = stopSignalRepeats();
   const onHangup = () => {
+    if (isHangupRepeat('SIGHUP')) return;
     stillStarting = [];
     for (const [name, child] of running) {
       if (started.has(name)) child.kill('SIGHUP');

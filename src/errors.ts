@@ -976,6 +976,21 @@ export class ReservedMessageError extends ClusterKitError {
  * whether a new worker starts: the restart policy decides that at the exit, and the lines after
  * it say (a crash loop's last attempt starts none; H518: before, it said one always started).
  */
+/** The marker of clusterkit's own messages on a worker's IPC channel (messaging/envelope.ts), named in what a forged one caused. */
+const kMarkerName = '__ck';
+
+/**
+ * What broke a worker's bulk pipe, by where its cause shows (bulk-reader.ts's `BulkFaultSide`):
+ * a frame that clusterkit never sends, bytes that clusterkit never writes, or either (hostile
+ * t71: one frame forged through `process.send()` was blamed on the pipe's descriptor).
+ */
+const kBulkFaultCause = {
+  pipe: "clusterkit never writes such bytes: something in the worker writes to the pipe's file descriptor directly, or a child process inherited it.",
+  frame: `clusterkit never sends such a message: code in the worker sent one in clusterkit's own format (an object with "${kMarkerName}") through process.send(), or wrote to its IPC channel's descriptor.`,
+  either:
+    `clusterkit never does this itself: something in the worker wrote to the pipe's file descriptor (directly, or a child process given it), or sent through process.send() a message in clusterkit's own format (an object with "${kMarkerName}") announcing long strings that it did not write.`,
+} as const;
+
 export class ChannelCorruptError extends ClusterKitError {
   override readonly name = 'ChannelCorruptError';
   readonly code = 'ERR_CHANNEL_CORRUPT';
@@ -992,7 +1007,7 @@ export class ChannelCorruptError extends ClusterKitError {
     readonly limitBytes: number,
     /** For `too-large`: what the message had buffered when it was cut, in bytes (UTF-16 units for JSON). */
     readonly receivedBytes?: number,
-    options?: { cause?: unknown; announcedBytes?: number; command?: string; servers?: number; maxServers?: number; isClusterWide?: boolean | undefined; detail?: string; fd?: number },
+    options?: { cause?: unknown; announcedBytes?: number; command?: string; servers?: number; maxServers?: number; isClusterWide?: boolean | undefined; detail?: string; fd?: number; side?: 'frame' | 'pipe' | 'either' },
   ) {
     super(
       reason === 'too-many-servers' && options?.isClusterWide
@@ -1015,16 +1030,17 @@ export class ChannelCorruptError extends ClusterKitError {
         : reason === 'bulk-lost'
         ? `${capitalize(peer)} kept sending messages, but the long strings they carry never came on its bulk pipe, the second pipe clusterkit uses for long strings (${options?.detail ?? 'unknown wait'}). ` +
             'Its event loop was turning (it answered the heartbeat or sent more), so its bytes were lost, not late: ' +
-            `code in the worker closed the pipe's file descriptor (fd ${options?.fd ?? '?'}) and opened another file on that number (/dev/null, a log file: open() takes the lowest free one), so clusterkit's writes went there; or it gave the descriptor to a process that reads it. ` +
+            `code in the worker closed the pipe's file descriptor (fd ${options?.fd ?? '?'}) and opened another file on that number (/dev/null, a log file: open() takes the lowest free one), so clusterkit's writes went there; or it gave the descriptor to a process that reads it; ` +
+            `or it sent through process.send() a message in clusterkit's own format (an object with "${kMarkerName}") announcing long strings that nothing wrote. ` +
             'Its messages and every one after them can never be read, so the worker was killed (SIGKILL). ' +
-            'Leave the pipe\'s descriptor alone (see "Long strings: the bulk pipe" in docs/messaging.md), or set CLUSTERKIT_BULK=0 in the primary\'s environment.'
+            'Leave the pipe\'s descriptor alone (see "Long strings: the bulk pipe" in docs/messaging.md) and send no message of clusterkit\'s format yourself, or set CLUSTERKIT_BULK=0 in the primary\'s environment.'
         : reason === 'bulk-corrupt' && peer === 'the primary'
         ? `The primary broke the protocol of this worker's bulk pipe, the second pipe clusterkit uses for long strings (${options?.detail ?? 'unknown fault'}). ` +
             'Messages after it could not be read in order, so the worker exits (1). ' +
             'Look first for code in this worker that reads from or writes to the pipe\'s file descriptor (a child process given it); if there is none, this is a bug in clusterkit: please report it, with this message.'
         : reason === 'bulk-corrupt'
         ? `${capitalize(peer)} broke the protocol of its bulk pipe, the second pipe clusterkit uses for long strings (${options?.detail ?? 'unknown fault'}). ` +
-            'clusterkit never writes such bytes: something in the worker writes to the pipe\'s file descriptor directly, or a child process inherited it. ' +
+            `${kBulkFaultCause[options?.side ?? 'pipe']} ` +
             'A pipe that lost its framing cannot be trusted again, so the worker was killed (SIGKILL).'
         : reason === 'not-a-message'
         ? `${capitalize(peer)} wrote bytes on its IPC channel that are not an IPC message (${quoteParserError(options?.cause)}). ` +

@@ -25,6 +25,15 @@ const kMaxHeldFrames = 65_536;
  */
 const kAheadBytes = 16 * 1024 * 1024;
 
+/**
+ * Where a bulk fault shows its cause (hostile t71: a frame forged through `process.send()` was
+ * blamed on the pipe's descriptor): `frame`, a frame from the IPC channel announced what
+ * clusterkit's frames never do; `pipe`, the bulk pipe carried bytes clusterkit never writes;
+ * `either`, frames and bytes did not meet (frames waiting for bytes that never came, bytes out of
+ * place), which a stranger's bytes on the pipe and a forged frame's announcement both cause.
+ */
+export type BulkFaultSide = 'frame' | 'pipe' | 'either';
+
 interface HeldFrame {
   message: { m?: unknown };
   /** Byte lengths of its strings; `undefined` for a frame without bulk records. */
@@ -37,7 +46,7 @@ interface HeldFrame {
 export class BulkReader {
   readonly #deliver: (message: unknown) => void;
   readonly #onMalformed: () => void;
-  readonly #onCorrupt: (reason: string) => void;
+  readonly #onCorrupt: (reason: string, side: BulkFaultSide) => void;
   /** Set once the peer has a bulk pipe; before, a frame that names bulk bytes is malformed. */
   #isEnabled = false;
   /** The most bytes one frame may announce: 3 bytes of UTF-8 a character of the message limit. */
@@ -60,7 +69,7 @@ export class BulkReader {
   readonly #bytesRead: (() => number) | undefined;
 
   /** `maxMessageBytes`: the peer's limit on one message (Infinity for none). */
-  constructor(deliver: (message: unknown) => void, onMalformed: () => void, onCorrupt: (reason: string) => void, maxMessageBytes: number, bytesRead?: () => number) {
+  constructor(deliver: (message: unknown) => void, onMalformed: () => void, onCorrupt: (reason: string, side: BulkFaultSide) => void, maxMessageBytes: number, bytesRead?: () => number) {
     this.#deliver = deliver;
     this.#onMalformed = onMalformed;
     this.#bytesRead = bytesRead;
@@ -80,7 +89,7 @@ export class BulkReader {
     this.#buffered += chunk.length;
     this.#release();
     if (this.#buffered - this.#heldBytes > this.#maxFrameBytes + kAheadBytes) {
-      this.#corrupt(`${this.#buffered - this.#heldBytes} bytes arrived on the bulk pipe that no message announced`);
+      this.#corrupt(`${this.#buffered - this.#heldBytes} bytes arrived on the bulk pipe that no message announced`, 'pipe');
     }
   }
 
@@ -104,22 +113,22 @@ export class BulkReader {
     if (lengths !== undefined && this.#isTruncated) return;
     let total = 0;
     if (lengths !== undefined) {
-      if (!Array.isArray(lengths) || lengths.length > kRecordSize * 1024 * 64) return this.#corrupt('a frame\'s bulk lengths are not a list');
+      if (!Array.isArray(lengths) || lengths.length > kRecordSize * 1024 * 64) return this.#corrupt('a frame\'s bulk lengths are not a list', 'frame');
       for (const length of lengths as unknown[]) {
-        if (!Number.isSafeInteger(length) || (length as number) < 0) return this.#corrupt(`a frame announced a bulk string of ${String(length).slice(0, 24)} bytes`);
+        if (!Number.isSafeInteger(length) || (length as number) < 0) return this.#corrupt(`a frame announced a bulk string of ${String(length).slice(0, 24)} bytes`, 'frame');
         total += length as number;
       }
-      if (total > this.#maxFrameBytes) return this.#corrupt(`a frame announced ${total} bytes of bulk strings, more than ${this.#maxFrameBytes}`);
+      if (total > this.#maxFrameBytes) return this.#corrupt(`a frame announced ${total} bytes of bulk strings, more than ${this.#maxFrameBytes}`, 'frame');
       total += kBulkTrailerBytes;
     }
     const readAt = this.#bytesRead?.() ?? 0;
     this.#held.push({ message: message as HeldFrame['message'], lengths: lengths as number[] | undefined, total, readAt });
     this.#heldBytes += total;
-    if (this.heldFrames > kMaxHeldFrames) return this.#corrupt(`${this.heldFrames} frames waited for bulk bytes that did not come`);
+    if (this.heldFrames > kMaxHeldFrames) return this.#corrupt(`${this.heldFrames} frames waited for bulk bytes that did not come`, 'either');
     // What the held frames take in memory: about the IPC bytes read since the oldest still held
     // came (not since holding began: under a steady pipeline some frame may always be waiting).
     const heldIpcBytes = readAt - this.#held[this.#heldHead]!.readAt;
-    if (heldIpcBytes > this.#maxFrameBytes + kAheadBytes) return this.#corrupt(`${heldIpcBytes} bytes of messages waited for bulk bytes that did not come`);
+    if (heldIpcBytes > this.#maxFrameBytes + kAheadBytes) return this.#corrupt(`${heldIpcBytes} bytes of messages waited for bulk bytes that did not come`, 'either');
     this.#release();
   }
 
@@ -189,7 +198,7 @@ export class BulkReader {
   #join(frame: HeldFrame): boolean {
     const bytes = this.#take(frame.total);
     if (!hasBulkTrailer(bytes, this.#bulkFrames++)) {
-      this.#corrupt('bytes on the bulk pipe were out of place (a frame\'s check bytes did not match): something other than clusterkit wrote to the pipe, a child process given its descriptor say');
+      this.#corrupt('bytes on the bulk pipe were out of place (a frame\'s check bytes did not match)', 'either');
       return false;
     }
     this.#bytesDecoded += frame.total;
@@ -201,7 +210,7 @@ export class BulkReader {
     }
     const records = readFrame(frame.message);
     if (records === undefined) {
-      this.#corrupt('a frame with bulk strings is malformed');
+      this.#corrupt('a frame with bulk strings is malformed', 'frame');
       return false;
     }
     let next = 0;
@@ -221,11 +230,11 @@ export class BulkReader {
         next += count;
       }
     } catch (error) {
-      this.#corrupt(error instanceof BulkDecodeError ? error.message : String(error));
+      this.#corrupt(error instanceof BulkDecodeError ? error.message : String(error), 'either');
       return false;
     }
     if (next !== strings.length) {
-      this.#corrupt(`a frame announced ${strings.length} bulk strings and its records took ${next}`);
+      this.#corrupt(`a frame announced ${strings.length} bulk strings and its records took ${next}`, 'frame');
       return false;
     }
     return true;
@@ -253,12 +262,12 @@ export class BulkReader {
     return out;
   }
 
-  #corrupt(reason: string): void {
+  #corrupt(reason: string, side: BulkFaultSide): void {
     if (this.#isCorrupt) return;
     this.#isCorrupt = true;
     this.#chunks = [];
     this.#held = [];
     this.#heldHead = 0;
-    this.#onCorrupt(reason);
+    this.#onCorrupt(reason, side);
   }
 }

@@ -3,6 +3,7 @@
  */
 import type { ProtocolProblem } from '../errors.js';
 import type { Serialization } from '../types.js';
+import type { BulkFaultSide } from './bulk-reader.js';
 import type { IpcPort } from './channel.js';
 
 /**
@@ -91,7 +92,7 @@ export interface EndpointOptions {
    */
   bytesRead?: () => number;
   /** The peer's bulk pipe broke the protocol (bulk-reader.ts); nothing more is read from it. Must not throw. */
-  onBulkCorrupt?: (reason: string) => void;
+  onBulkCorrupt?: (reason: string, side: BulkFaultSide) => void;
   /**
    * Asked before a request of `type` is written, at its call and again at its turn when it waited
    * for admission: an error refuses it, unwritten (the peer is stopping, and would not run it:

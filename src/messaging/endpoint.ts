@@ -139,7 +139,7 @@ export class Endpoint {
     this.#bulkReader = new BulkReader(
       (message) => this.#receiver.receive(message),
       () => options.onProtocolError?.('malformed-frame'),
-      (reason) => options.onBulkCorrupt?.(reason),
+      (reason, side) => options.onBulkCorrupt?.(reason, side),
       options.bulkReadLimitBytes ?? options.maxMessageBytes,
       options.bytesRead,
     );

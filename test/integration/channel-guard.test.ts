@@ -122,14 +122,18 @@ describe('a worker that writes below process.send()', () => {
       expect(errors.filter((error) => error instanceof ChannelCorruptError)).toEqual([]);
     });
 
-    it('[H82] [H86] a worker whose messages wait for bytes that never come is not heard, however much else it sends: the heartbeat replaces it, naming its bulk pipe', async () => {
+    it('[H82][H86][H691] a worker whose messages wait for bytes that never come is not heard, however much else it sends: the heartbeat replaces it, naming its bulk pipe and the forged message that can cause it', async () => {
       const primary = testPrimary({ heartbeat: { intervalMs: 100, timeoutMs: 1_500 } });
       const [worker] = await primary.start();
       const error = onceEvent(primary, 'workerError', 30_000);
       const replaced = onceEvent(primary, 'workerReady', 30_000);
       await expect(primary.send(worker!, 'writeRawSoon', { mode: 'bulkStuckChatty' })).resolves.toBe('writing');
       // Its chatter shows its event loop turning: its bytes are lost, not a blocked loop's.
-      await expect(error).resolves.toMatchObject({ worker, error: { reason: 'bulk-lost' } });
+      const { error: lost } = (await error) as { error: ChannelCorruptError };
+      expect(lost).toMatchObject({ reason: 'bulk-lost' });
+      // Its one forged frame (process.send() of clusterkit's format) is among the causes named.
+      // Before (hostile t71): only a descriptor closed and reopened, which nothing here touched.
+      expect(lost.message).toContain('or it sent through process.send() a message in clusterkit\'s own format (an object with "__ck") announcing long strings that nothing wrote');
       const { worker: replacement } = await replaced;
       await expect(primary.send(replacement, 'echo', 'fresh')).resolves.toBe('fresh');
     });
@@ -153,16 +157,21 @@ describe('a worker that writes below process.send()', () => {
     it('[H85] bytes something else wrote to the bulk pipe (a child process given its descriptor): the worker is killed, no string made of them reaches a handler', async () => {
       const { error, errors } = await corruptChannel('json', 'bulkStray');
       expect(error).toMatchObject({ code: 'ERR_CHANNEL_CORRUPT', reason: 'bulk-corrupt' });
-      expect(error.message).toMatch(/bytes on the bulk pipe were out of place .*something other than clusterkit wrote to the pipe/);
+      expect(error.message).toMatch(/bytes on the bulk pipe were out of place \(a frame's check bytes did not match\)\)\. clusterkit never does this itself: something in the worker wrote to the pipe's file descriptor \(directly, or a child process given it\)/);
       expect(errors.filter((each) => !(each instanceof ChannelCorruptError))).toEqual([]);
     });
 
+    // [H691] Each names the cause where it shows: bytes clusterkit never writes, a frame it never
+    // sends (forged through process.send(); before, hostile t71, blamed on the pipe), or either.
+    const kPipe = "clusterkit never writes such bytes: something in the worker writes to the pipe's file descriptor directly";
+    const kFrame = 'clusterkit never sends such a message: code in the worker sent one in clusterkit\'s own format (an object with "__ck") through process.send()';
+    const kEither = "clusterkit never does this itself: something in the worker wrote to the pipe's file descriptor (directly, or a child process given it), or sent through process.send() a message in clusterkit's own format";
     it.each([
-      ['bytes no message announced', 'bulkUnannounced' as const, 32 * kMiB, undefined, /bytes arrived on the bulk pipe that no message announced/],
-      ['a frame announcing a terabyte', 'bulkHuge' as const, undefined, undefined, /a frame announced 1099511627776 bytes of bulk strings, more than/],
-      ['a record that does not decode', 'bulkBadRecord' as const, undefined, undefined, /a placeholder "\\u00007" names no string/],
-      ['megabytes of messages waiting for bytes that never come', 'bulkNeverComes' as const, 64 * 1024, 400, /\d+ bytes of messages waited for bulk bytes that did not come/],
-    ])('%s: the worker is killed and replaced, the primary lives on', async (_, mode, bytes, count, detail) => {
+      ['bytes no message announced', 'bulkUnannounced' as const, 32 * kMiB, undefined, /bytes arrived on the bulk pipe that no message announced/, kPipe],
+      ['a frame announcing a terabyte', 'bulkHuge' as const, undefined, undefined, /a frame announced 1099511627776 bytes of bulk strings, more than/, kFrame],
+      ['a record that does not decode', 'bulkBadRecord' as const, undefined, undefined, /a placeholder "\\u00007" names no string/, kEither],
+      ['megabytes of messages waiting for bytes that never come', 'bulkNeverComes' as const, 64 * 1024, 400, /\d+ bytes of messages waited for bulk bytes that did not come/, kEither],
+    ])('[H691] %s: the worker is killed and replaced, the primary lives on, and the message names the likely cause', async (_, mode, bytes, count, detail, cause) => {
       const { error, worker } = await corruptChannel('json', mode, kMiB, bytes, count);
       // Bytes announced that never come while the worker keeps sending: two true accounts race.
       // The held bytes pass their bound (bulk-corrupt), or, on a loaded machine where its 64 KiB
@@ -175,6 +184,7 @@ describe('a worker that writes below process.send()', () => {
       } else {
         expect(error).toMatchObject({ code: 'ERR_CHANNEL_CORRUPT', reason: 'bulk-corrupt', peer: `worker ${worker.id} (pid ${worker.pid})` });
         expect(error.message).toMatch(detail);
+        expect(error.message).toContain(cause);
         expect(error.message).toMatch(/broke the protocol of its bulk pipe, the second pipe clusterkit uses for long strings/);
         expect(error.message).toMatch(/killed \(SIGKILL\)\.$/);
       }

@@ -28,6 +28,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { isAnyArrayBuffer } from 'node:util/types';
+import type { BulkFaultSide } from '../../messaging/bulk-reader.js';
 import type { ClusterListens } from './cluster-listens.js';
 import { dropHandleAckWait } from './handle-ack-wait.js';
 
@@ -35,8 +36,8 @@ import { dropHandleAckWait } from './handle-ack-wait.js';
 export type ChannelFault =
   /** Node's parser threw on the bytes read: they are not an IPC message. */
   | { readonly kind: 'not-a-message'; readonly cause: unknown }
-  /** What came on the worker's bulk pipe (messaging/bulk-reader.ts) broke its protocol: `reason` says how. */
-  | { readonly kind: 'bulk-corrupt'; readonly reason: string }
+  /** What came on the worker's bulk pipe or its frames (messaging/bulk-reader.ts) broke the pipe's protocol: `reason` says how, `side` where its cause shows. */
+  | { readonly kind: 'bulk-corrupt'; readonly reason: string; readonly side: BulkFaultSide }
   /**
    * One message had buffered more than the limit and was still arriving (`bytes`), or announced
    * a length over the limit (`announcedBytes`: the length header of `advanced` serialization).

@@ -7,6 +7,7 @@ import { NoHandlerError, ShutdownInProgressError, type ProtocolProblem } from '.
 import { capitalize } from '../../capitalize.js';
 import { isSystemType } from '../../messaging/envelope.js';
 import { kRelayedRequest } from '../../messaging/system-types.js';
+import type { BulkFaultSide } from '../../messaging/bulk-reader.js';
 import { Endpoint } from '../../messaging/endpoint.js';
 import type { NormalizedPrimaryOptions } from '../primary-options.js';
 import type { WorkerRecord } from './worker-record.js';
@@ -28,7 +29,7 @@ export function createWorkerEndpoint(
   reportHandlerError: (error: Error, what: string) => void,
   reportWarning: (error: Error) => void,
   onProtocolError: WorkerProtocolError,
-  onBulkCorrupt: (record: WorkerRecord, reason: string) => void,
+  onBulkCorrupt: (record: WorkerRecord, reason: string, side: BulkFaultSide) => void,
 ): Endpoint {
   return new Endpoint({
     port: record.clusterWorker.process,
@@ -49,7 +50,7 @@ export function createWorkerEndpoint(
     onProtocolError: (problem, type) => onProtocolError(record, problem, type),
     held: true,
     hasManyPeers: true,
-    onBulkCorrupt: (reason) => onBulkCorrupt(record, reason),
+    onBulkCorrupt: (reason, side) => onBulkCorrupt(record, reason, side),
     bytesRead: () => record.ipcBytesRead,
     // A worker asked to stop runs no new message (it refuses them, or has stopped reading): one
     // sent or let out of the queue now is refused here, unwritten, and says so (retest t51: two

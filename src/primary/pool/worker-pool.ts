@@ -318,8 +318,8 @@ export class WorkerPool {
     // A replacement becomes the slot's next worker at its takeover (rolling-reload.ts), a restart at its fork (restart-after-exit.ts).
     record.restartsBefore = asIncoming ? slot.restarts + 1 : slot.restarts;
     record.handle = new WorkerHandle(record);
-    record.endpoint = createWorkerEndpoint(record, this.#context.options, this.#onInbound, this.#context.reportError, this.#context.reportHandlerError, this.#context.reportWarning, this.#onChannelProtocolError, (bad, reason) =>
-      this.#onChannelCorrupt(bad, { kind: 'bulk-corrupt', reason }),
+    record.endpoint = createWorkerEndpoint(record, this.#context.options, this.#onInbound, this.#context.reportError, this.#context.reportHandlerError, this.#context.reportWarning, this.#onChannelProtocolError, (bad, reason, side) =>
+      this.#onChannelCorrupt(bad, { kind: 'bulk-corrupt', reason, side }),
     );
     this.#records.set(record.id, record);
     record.isWatchdogArmed = isWatchdogEarly;
@@ -669,7 +669,7 @@ export class WorkerPool {
         : fault.kind === 'bad-node-message'
         ? new ChannelCorruptError(record.describe(), 'bad-node-message', limitBytes, undefined, { cause: fault.cause, command: fault.command })
         : fault.kind === 'bulk-corrupt'
-        ? new ChannelCorruptError(record.describe(), 'bulk-corrupt', limitBytes, undefined, { detail: fault.reason })
+        ? new ChannelCorruptError(record.describe(), 'bulk-corrupt', limitBytes, undefined, { detail: fault.reason, side: fault.side })
         : fault.kind === 'not-a-message'
         ? new ChannelCorruptError(record.describe(), 'not-a-message', limitBytes, undefined, { cause: fault.cause })
         : new ChannelCorruptError(record.describe(), 'too-large', limitBytes, fault.bytes, fault.announcedBytes === undefined ? undefined : { announcedBytes: fault.announcedBytes });

@@ -37,7 +37,7 @@ import { attachPrimaryHookLogging } from './primary-hook-logging.js';
 import { checkWorkerScript } from './check-worker-script.js';
 import { autoWorkerCount } from './pool/cpu-limit.js';
 import { perCpuReason } from './worker-count-line.js';
-import { normalizeForkOptions, normalizePrimaryOptions, type ForkOptions, type NormalizedPrimaryOptions, type PrimaryOptions } from './primary-options.js';
+import { normalizeForkOptions, normalizePrimaryInput, type ForkOptions, type NormalizedPrimaryOptions, type PrimaryOptions } from './primary-options.js';
 
 import { openPrimaryControlSocket } from '../control/primary-control-socket.js';
 import { takeRuntimeDirWarning } from '../control/runtime-dir.js';
@@ -80,7 +80,8 @@ export class ClusterPrimary<
     // Reloads, requests cut and connections reset are counted for /metrics whether or not the app listens (H375).
     const outcomes = new OutcomeCounts();
     const events = safeEmitter(this as unknown as EventEmitter, 'primary');
-    const context = createPrimaryContext(normalizePrimaryOptions(options), observeOutcomes(events, outcomes), {
+    const { options: normalized, askedWorkerCount: asked } = normalizePrimaryInput(options);
+    const context = createPrimaryContext(normalized, observeOutcomes(events, outcomes), {
       init: () => this._init(),
       destroy: () => this._destroy(),
       onUserMessage: (record, type, payload, isRequest) => this.#onUserMessage(record, type, payload, isRequest),
@@ -93,7 +94,6 @@ export class ClusterPrimary<
     // Lines say which service they are about, as under `clusterkit run` (`[api] ...`).
     const { logger, serviceName, maxWorkers } = context.options;
     // 'auto' and 'max' come to a count the caller did not write: said with why, as the runner does.
-    const asked = options?.workerCount;
     const countReason = asked === undefined || asked === 'auto' || asked === 'max' ? perCpuReason(autoWorkerCount(), maxWorkers, asked === undefined ? '"auto", by default' : `"${asked}"`) : undefined;
     this.#countReason = countReason ?? 'the "workerCount" option';
     this.#lines = logger === false ? undefined : (logger ?? createLineLogger(serviceName === undefined ? undefined : { name: serviceName }));

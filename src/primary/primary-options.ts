@@ -19,6 +19,7 @@ import {
   integerOption,
   kSafeIntegerRule,
   maxMessageBytesOption,
+  knownOptions,
   normalizeOptions,
   numberOption,
   directoryOption,
@@ -501,7 +502,21 @@ export type NormalizedHeartbeatOptions = NormalizedOptions<typeof kHeartbeatOpti
 export type NormalizedForkOptions = NormalizedOptions<typeof kForkOptions>;
 
 export function normalizePrimaryOptions(input: PrimaryOptions | undefined): NormalizedPrimaryOptions {
-  const options = normalizeOptions(input, kPrimaryOptions, 'options', '', {}, kPrimarySynonyms);
+  return normalizePrimaryInput(input).options;
+}
+
+/**
+ * `normalizePrimaryOptions`, with `workerCount` as the caller wrote it (`'auto'`, `'max'`, a
+ * number, or undefined), read once with the rest: the constructor read the caller's object again
+ * for it, and a Proxy's throwing trap escaped as a bare Error, or a getter gave it another value
+ * than the check saw (hostile t71, H692).
+ */
+export function normalizePrimaryInput(input: PrimaryOptions | undefined): { readonly options: NormalizedPrimaryOptions; readonly askedWorkerCount: unknown } {
+  const given = knownOptions(input, kPrimaryOptionNames, 'options', '', {}, kPrimarySynonyms);
+  return { options: withRunnableScript(normalizeOptions(given, kPrimaryOptions, 'options', '', {}, kPrimarySynonyms)), askedWorkerCount: given.workerCount };
+}
+
+function withRunnableScript(options: NormalizedPrimaryOptions): NormalizedPrimaryOptions {
   // `new URL('./worker.js', import.meta.url)` with only worker.ts there, the workers loading TypeScript: run worker.ts (H380).
   const script = runnablePath(options.workerScript, workerNodeOptionList(options.execArgv, workerNodeOptions(options.env)), options.cwd);
   return script === options.workerScript ? options : Object.freeze({ ...options, workerScript: script });

@@ -122,6 +122,17 @@ describe('option checks', () => {
     }
   });
 
+  it('[H692] reads the options once: a Proxy whose get trap throws, with no keys of its own, is read as no options (never a raw Error); a workerCount getter is read once', () => {
+    // Before (hostile t71): `Error code=undefined "getter boom"`, thrown by a second read of workerCount in the constructor.
+    const trap = new Proxy({}, { get: throwing });
+    const primary = new ClusterPrimary(trap as object);
+    expect(primary.options.workerCount).toBeGreaterThanOrEqual(1);
+    let reads = 0;
+    const counted = Object.defineProperty(testOptions('workers/ready.ts', { logger: false }), 'workerCount', { get: () => (reads++ === 0 ? 1 : 'max'), enumerable: true });
+    expect(new ClusterPrimary(counted).options.workerCount).toBe(1);
+    expect(reads).toBe(1);
+  });
+
   // Before: ignored, so `{ timeout: 5 }` waited the default 30 s.
   it('names the option a PM2 user means where spelling would not find it: name, instances, kill_timeout', () => {
     for (const [option, meant] of [

@@ -51,7 +51,7 @@ export interface EndpointOptions {
    */
   workTypeOf?: (type: string, payload: unknown) => string | undefined;
   /** The error for a request whose channel closed under it (the peer is gone). */
-  channelClosedError: (type: string) => Error;
+  channelClosedError: (type: string, isNotice?: boolean) => Error;
   /** Reports failures that belong to no caller (a notification handler threw...). */
   onError: (error: Error) => void;
   /**

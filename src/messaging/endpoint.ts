@@ -56,7 +56,7 @@ export class Endpoint {
   readonly #pending: PendingRequests;
   readonly #admission: Admission;
   /** Set by `close()`: the error every later request rejects with. */
-  #closedBy: ((type: string) => Error) | undefined;
+  #closedBy: ((type: string, isNotice?: boolean) => Error) | undefined;
   readonly #inbound: Inbound;
   readonly #receiver: RecordReceiver;
   readonly #bulkReader: BulkReader;
@@ -286,8 +286,8 @@ export class Endpoint {
 
   /** Sends a notification (no reply). Throws at once on a bad payload or a closed channel. */
   notify(type: string, payload: unknown): void {
-    if (this.#closedBy) throw this.#closedBy(type);
-    if (!this.#channel.isConnected) throw this.#options.channelClosedError(type);
+    if (this.#closedBy) throw this.#closedBy(type, true);
+    if (!this.#channel.isConnected) throw this.#options.channelClosedError(type, true);
     // Refused as a request of its type is (a worker that stops takes no new message): before, it
     // went, and the stopping worker dropped it with a warning that its handler threw (retest t64).
     const refusal = this.#options.refuse?.(type);
@@ -368,9 +368,9 @@ export class Endpoint {
    * `errorFor(type, undefined, true)`: it was never written either (lib t58: it read "before it
    * replied"). Idempotent; the first reason wins.
    */
-  close(errorFor: (type: string, queuedBehind?: number, isAfterClose?: boolean) => Error): void {
+  close(errorFor: (type: string, queuedBehind?: number, isAfterClose?: boolean, isNotice?: boolean) => Error): void {
     if (this.#closedBy) return;
-    this.#closedBy = (type) => errorFor(type, undefined, true);
+    this.#closedBy = (type, isNotice) => errorFor(type, undefined, true, isNotice);
     this.#inbound.flushDropped();
     const ahead = this.#pending.ownInFlight;
     this.#admission.admitAll();

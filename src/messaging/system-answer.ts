@@ -53,9 +53,13 @@ export function namedForCaller(error: unknown, messageType: string, depth = 0): 
   return error;
 }
 
-/** How a message names a request of `type`: `"ping"` for a user's; `the sendTo()`, `the store call` for clusterkit's own that stand for one (retest t64: `before "$store" was sent`). */
-export function requestWords(type: string): string {
+/**
+ * How a message names a request of `type`: `"ping"` for a user's; `the sendTo()`, `the store call`
+ * for clusterkit's own that stand for one (retest t64: `before "$store" was sent`); `isNotice`: a
+ * notification (`clusterkit's own "$ready" notice`, hostile t71: it was called a request).
+ */
+export function requestWords(type: string, isNotice = false): string {
   if (type === kRelayRequest) return 'the sendTo()';
   if (type === kStoreRequest) return 'the store call';
-  return isSystemType(type) ? `clusterkit's own "${type}" request` : `"${type}"`;
+  return isSystemType(type) ? `clusterkit's own "${type}" ${isNotice ? 'notice' : 'request'}` : `"${type}"`;
 }

@@ -8,7 +8,7 @@ import { ChannelCorruptError, NoHandlerError, PrimaryDisconnectedError } from '.
 import { Endpoint } from '../messaging/endpoint.js';
 import { isSystemType } from '../messaging/envelope.js';
 import { SystemRouter } from '../messaging/system-router.js';
-import { requestWords } from '../messaging/system-answer.js';
+import { notSentWords } from './not-sent-words.js';
 import { kRelayRequest, kWorkerToPrimaryTypes } from '../messaging/system-types.js';
 import type { SafeEmitter } from '../safe-emit.js';
 import type { AnyMessageMap } from '../types.js';
@@ -78,7 +78,7 @@ export function createWorkerContext(options: NormalizedWorkerOptions, events: Sa
     // A relayed sendTo() is work its sender waits for, as a send() is: a stop waits for it (H264).
     workTypeOf: (type, payload) => system.workTypeOf(type, payload),
     // Never written: said so, as WorkerExitedError says it (newcomer t64: "before it replied" read as sent).
-    channelClosedError: (type) => new PrimaryDisconnectedError(`before ${requestWords(type)} was sent: it was not sent and did not run`),
+    channelClosedError: (type, isNotice) => new PrimaryDisconnectedError(notSentWords(type, true, isNotice)),
     onError: reportError,
     onHandlerError: (error, type) => events.reportHandlerError(error, `the handler of notification "${type}" from the primary threw`),
     onDroppedNotification: (type, nearMiss, count, windowMs, types) =>

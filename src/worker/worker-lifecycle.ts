@@ -6,7 +6,7 @@
  * once queued messages are written; a plain script under `clusterkit run` with its own signal
  * listeners stops through them instead (script-cleanup.ts).
  */
-import { requestWords } from '../messaging/system-answer.js';
+import { notSentWords } from './not-sent-words.js';
 import cluster from 'node:cluster';
 import type { Server } from 'node:net';
 import { deferred } from '../deferred.js';
@@ -685,8 +685,8 @@ export class WorkerLifecycle {
     this.#beginCleanup();
     const { endpoint, emit, options } = this.#context;
     // A request sent after this, or still queued, was never written: not "before it replied" (newcomer t64).
-    endpoint.close((type, queuedBehind, isAfterClose) =>
-      new PrimaryDisconnectedError(isAfterClose === true || queuedBehind !== undefined ? `before ${requestWords(type)} was sent: it was not sent and did not run` : `before it replied to ${requestWords(type)}`),
+    endpoint.close((type, queuedBehind, isAfterClose, isNotice) =>
+      new PrimaryDisconnectedError(notSentWords(type, isAfterClose === true || queuedBehind !== undefined, isNotice)),
     );
     // The cluster's shutdown timeout, as a stop the primary asked for would have: before, the
     // worker's destroyTimeoutMs (1.5 s), which cut requests the cluster gives 10 s (H397).

@@ -47,6 +47,18 @@ describe('a channel closed by code in the primary', () => {
     expect(output.text()).toContain('send at shutdown: PrimaryDisconnectedError: The IPC channel to the primary is closed before "echo" was sent: it was not sent and did not run.');
   });
 
+  it("[H693] the worker's own process.disconnect() in _init(): its start fails saying its own code closed the channel, and that clusterkit's \"$ready\" is a notice, not sent", async () => {
+    const primary = testPrimary({ silent: true, heartbeat: false, restart: false }, 'workers/init-disconnects.ts');
+    const output = workerOutput(primary);
+    await expect(primary.start()).rejects.toThrow();
+    await until(() => output.text().includes('start: '), 20_000, "the worker's start error");
+    // Before (hostile t71): `closed before clusterkit's own "$ready" request was sent: it was not
+    // sent and did not run`, as if the primary had gone and $ready were a request.
+    expect(output.text()).toContain(
+      'start: PrimaryDisconnectedError: The IPC channel to the primary is closed by this worker\'s own code (process.disconnect()) before clusterkit\'s own "$ready" notice was sent: it was not sent.',
+    );
+  });
+
   it("[H516] node:cluster's worker.disconnect() in the primary: said as that", async () => {
     const text = await closedByPrimary((worker) => worker.clusterWorker.disconnect());
     expect(text).toContain(`closed its IPC channel and still runs (node:cluster's disconnect: worker.disconnect() or cluster.disconnect() in the primary's code)`);

@@ -19,7 +19,8 @@
 import { lifecycleOf } from '../primary/lifecycle/primary-lifecycle.js';
 import { shutdownExitCode } from '../primary/lifecycle/primary-signals.js';
 import { stopSignalRepeats } from '../primary/lifecycle/stop-signal-repeat.js';
-import { ignoreSignals } from '../primary/lifecycle/ignored-signals.js';
+import { ignoreSignals, signalWarning, stoppingHangupLine } from '../primary/lifecycle/ignored-signals.js';
+import { hangupReload, type HangupReload } from '../primary/lifecycle/hangup-reload.js';
 import type { ClusterPrimary } from '../primary/cluster-primary.js';
 import { setLauncherPid } from '../primary/launched-by.js';
 import type { ShutdownRequester } from '../primary/primary-events.js';
@@ -82,6 +83,7 @@ function createLink(): LauncherLink | undefined {
   let pendingStop: { signal: NodeJS.Signals | undefined; requestedBy?: ShutdownRequester } | undefined;
   let isStopping = false;
   let signals = 0;
+  let hangup: HangupReload | undefined;
   /** The primary whose shutdown is told to the launcher (one: `starting`, else `attach`'s). */
   let told: ClusterPrimary | undefined;
   const tellStopping = (target: ClusterPrimary) => {
@@ -89,6 +91,8 @@ function createLink(): LauncherLink | undefined {
     told = target;
     setLauncherPid(target, launcherPid);
     target.once('shutdown', ({ requestedBy }) => {
+      // A SIGHUP's reload still waiting for the signal's copies: the stop wins, said (every stop: a signal's, the launcher's, clusterkit stop).
+      hangup?.onStop();
       if (process.connected) process.send?.({ ...kStoppingMessage, requestedBy }, () => {});
     });
   };
@@ -123,13 +127,23 @@ function createLink(): LauncherLink | undefined {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  // Before `attach`, the start is under way: nothing to reload yet, and said so (H195).
-  process.on('SIGHUP', () => (service ? void service.reload({ requestedBy: 'signal' }).catch(() => {}) : warnStartHangup()));
-  // As a primary with `handleSignals` does: logged (once the service has its logger) and ignored.
-  ignoreSignals(() => {
+  // As a primary that handles its signals (hangup-reload.ts): a copy of the SIGHUP is not a
+  // second reload, the reload begins once the copies have come, and the workers are told it was
+  // the primary's too (retest t72: one SIGHUP reloaded each app twice). Before `attach`, the
+  // start is under way: nothing to reload yet, and said so (H195).
+  const serviceLogger = () => {
     const logger = service?.primary.options.logger;
     return logger === false ? undefined : logger;
-  });
+  };
+  const stoppingHangup = signalWarning('SIGHUP', stoppingHangupLine, (text, count) => serviceLogger()?.warn({ signal: 'SIGHUP', count }, text));
+  hangup = hangupReload(
+    () => (service ? lifecycleOf(service.primary) : undefined),
+    () => void service?.reload({ requestedBy: 'signal' }).catch(() => {}),
+    { starting: warnStartHangup, stopping: () => stoppingHangup.note(1) },
+  );
+  process.on('SIGHUP', hangup.onHangup);
+  // As a primary with `handleSignals` does: logged (once the service has its logger) and ignored.
+  ignoreSignals(serviceLogger);
   process.on('message', (message: { type?: unknown; signal?: unknown } | null) => {
     // The stop names the launcher's signal, so a forced stop after it says `a second SIGINT`.
     if (message?.type === kStopMessage.type) stop(message.signal === 'SIGINT' || message.signal === 'SIGTERM' ? message.signal : undefined);

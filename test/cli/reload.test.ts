@@ -84,6 +84,34 @@ if (cluster.isPrimary) {
     expect(run.output().match(/rolling reload started/g)).toHaveLength(1);
   });
 
+  it('[H690] several apps: a SIGHUP to the launcher and its copy to the process group (coreutils timeout): one reload per app, every replacement starts, the workers told it was their primary\'s', async () => {
+    const runtime = runtimeDir();
+    const [one, two] = [await freePort(), await freePort()];
+    const project = tempProject({
+      'clusterkit.config.cjs': `module.exports = { apps: [
+  { name: 'hupx', script: ${JSON.stringify(`${process.cwd()}/examples/demo/server.js`)}, workers: 1, env: { PORT: '${one}' } },
+  { name: 'hupy', script: ${JSON.stringify(`${process.cwd()}/examples/demo/server.js`)}, workers: 1, env: { PORT: '${two}' } },
+] };
+`,
+    });
+    const run = startCli(['run'], { runtime, cwd: project });
+    await run.waitFor(/\[hupx\] control it from another terminal/);
+    await run.waitFor(/\[hupy\] control it from another terminal/);
+    // As timeout does: the launcher, then its whole group (the apps' primaries and workers too).
+    process.kill(run.child.pid!, 'SIGHUP');
+    process.kill(-run.child.pid!, 'SIGHUP');
+    await run.waitFor(/\[hupx\] rolling reload (?:complete|failed)/);
+    await run.waitFor(/\[hupy\] rolling reload (?:complete|failed)/);
+    // Before (retest t72): each app took the launcher's SIGHUP and the group's copy as two
+    // reloads (`...: queued after it`), and its worker said the SIGHUP came to it alone.
+    expect(run.output()).toMatch(/\[hupx\] rolling reload complete replaced=1/);
+    expect(run.output()).toMatch(/\[hupy\] rolling reload complete replaced=1/);
+    expect(run.output()).not.toMatch(/queued after it|killed by SIGHUP|came to this worker alone/);
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+    expect(run.output().match(/rolling reload started/g)).toHaveLength(2);
+  });
+
   it('exits 1 with the reason when a reload fails, and the old workers keep serving', async () => {
     const runtime = runtimeDir();
     const run = startCli(['run', 'test/fixtures/cli-fails-on-reload.mjs', '-w', '1', '--name', 'flaky'], { runtime, env: { CLI_FIXTURE_FLAG: `${runtime}/fail` } });

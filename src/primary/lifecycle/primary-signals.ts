@@ -14,7 +14,8 @@
 import { createLineLogger, type Logger } from '../../logger.js';
 import type { LifecycleContext, PrimaryLifecycle } from './primary-lifecycle.js';
 import { killAll } from '../pool/stop-worker.js';
-import { kRepeatWindowMs, stopSignalRepeats } from './stop-signal-repeat.js';
+import { stopSignalRepeats } from './stop-signal-repeat.js';
+import { hangupReload } from './hangup-reload.js';
 import { ignoreSignals, signalWarning, startingHangupLine, stoppingHangupLine } from './ignored-signals.js';
 import type { ShutdownReport } from '../primary-events.js';
 
@@ -85,12 +86,10 @@ function primaryLogger({ logger, serviceName }: LifecycleContext['options']): Lo
 export function installPrimarySignals(lifecycle: PrimaryLifecycle, context: Pick<LifecycleContext, 'options'>): () => void {
   let isForced = false;
   const isRepeat = stopSignalRepeats();
-  /** A SIGHUP's reload, waiting for the signal's copies to have come (below). */
-  let reloadAfterCopies: NodeJS.Timeout | undefined;
   const onStopSignal = (signal: NodeJS.Signals): void => {
     // `timeout` (and other supervisors) signal the primary, then its process group: one request.
     if (isRepeat(signal)) return;
-    if (reloadAfterCopies !== undefined) dropReload();
+    hangup.onStop();
     if (lifecycle.state === 'stopping' || lifecycle.state === 'stopped') {
       if (isForced) return;
       isForced = true;
@@ -106,43 +105,14 @@ export function installPrimarySignals(lifecycle: PrimaryLifecycle, context: Pick
   // A reload needs started workers: one during the start was refused without a word (H195).
   const startingHangup = signalWarning('SIGHUP', startingHangupLine, (text, count) => log()?.warn({ signal: 'SIGHUP', count }, text));
   const stoppingHangup = signalWarning('SIGHUP', stoppingHangupLine, (text, count) => log()?.warn({ signal: 'SIGHUP', count }, text));
-  // A SIGHUP's copies too (`timeout` signals the primary, then its group): one reload, not one
-  // queued behind another (newcomer t70).
-  const isHangupRepeat = stopSignalRepeats();
-  const onHangup = (): void => {
-    if (isHangupRepeat('SIGHUP')) return;
-    const { state } = lifecycle;
-    // Told to the workers that got it too, which word their own line by it (H291).
-    lifecycle.hangups.note(state === 'starting' ? 'starting' : state === 'stopping' || state === 'stopped' ? 'stopping' : 'reload');
-    if (state === 'starting') {
-      startingHangup.note(1);
-      return;
-    }
-    if (state === 'stopping' || state === 'stopped') {
-      stoppingHangup.note(1);
-      return;
-    }
-    // The reload forks its first replacement once the copies of this SIGHUP have come: a copy to
-    // the group reaching a worker forked before it listens for SIGHUP kills it (Node's default),
-    // and the reload failed (newcomer t70, on a busy machine: `worker 3 could not start: it was
-    // killed by SIGHUP from outside clusterkit`). A copy comes within microseconds, or within
-    // the window by which a repeat is a copy.
-    if (reloadAfterCopies !== undefined) return;
-    reloadAfterCopies = setTimeout(() => {
-      reloadAfterCopies = undefined;
-      if (lifecycle.state === 'stopping' || lifecycle.state === 'stopped') return dropReload();
-      // A failed reload is reported through the 'reloadFailed' event; the old workers keep serving.
-      lifecycle.reload('signal').catch(() => {});
-    }, kRepeatWindowMs);
-  };
-  // A stop that came before the reload began wins: said as for a SIGHUP during a stop, when it
-  // begins (a signal's) or at the latest as it ends (a call's, before its process may exit).
-  const dropReload = (): void => {
-    clearTimeout(reloadAfterCopies);
-    reloadAfterCopies = undefined;
-    lifecycle.hangups.note('stopping');
-    stoppingHangup.note(1);
-  };
+  // Its reload begins once the signal's copies have come (hangup-reload.ts).
+  const hangup = hangupReload(
+    () => lifecycle,
+    // A failed reload is reported through the 'reloadFailed' event; the old workers keep serving.
+    () => void lifecycle.reload('signal').catch(() => {}),
+    { starting: () => startingHangup.note(1), stopping: () => stoppingHangup.note(1) },
+  );
+  const { onHangup } = hangup;
   process.on('SIGTERM', onStopSignal);
   process.on('SIGINT', onStopSignal);
   process.on('SIGHUP', onHangup);
@@ -151,7 +121,7 @@ export function installPrimarySignals(lifecycle: PrimaryLifecycle, context: Pick
     process.off('SIGTERM', onStopSignal);
     process.off('SIGINT', onStopSignal);
     process.off('SIGHUP', onHangup);
-    if (reloadAfterCopies !== undefined) dropReload();
+    hangup.onStop();
     startingHangup.flush();
     unignore();
   };

@@ -960,6 +960,21 @@ export class ReservedMessageError extends ClusterKitError {
   }
 }
 
+/** The marker of clusterkit's own messages on a worker's IPC channel (messaging/envelope.ts), named in what a forged one caused. */
+const kMarkerName = '__ck';
+
+/**
+ * What broke a worker's bulk pipe, by where its cause shows (bulk-reader.ts's `BulkFaultSide`):
+ * a frame that clusterkit never sends, bytes that clusterkit never writes, or either (hostile
+ * t71: one frame forged through `process.send()` was blamed on the pipe's descriptor).
+ */
+const kBulkFaultCause = {
+  pipe: "clusterkit never writes such bytes: something in the worker writes to the pipe's file descriptor directly, or a child process inherited it.",
+  frame: `clusterkit never sends such a message: code in the worker sent one in clusterkit's own format (an object with "${kMarkerName}") through process.send(), or wrote to its IPC channel's descriptor.`,
+  either:
+    `clusterkit never does this itself: something in the worker wrote to the pipe's file descriptor (directly, or a child process given it), or sent through process.send() a message in clusterkit's own format (an object with "${kMarkerName}") announcing long strings that it did not write.`,
+} as const;
+
 /**
  * A worker wrote on its IPC channel what the primary cannot read safely, below `process.send()`:
  * bytes that are not an IPC message (`reason` `not-a-message`, the parser's error as `cause`),
@@ -976,21 +991,6 @@ export class ReservedMessageError extends ClusterKitError {
  * whether a new worker starts: the restart policy decides that at the exit, and the lines after
  * it say (a crash loop's last attempt starts none; H518: before, it said one always started).
  */
-/** The marker of clusterkit's own messages on a worker's IPC channel (messaging/envelope.ts), named in what a forged one caused. */
-const kMarkerName = '__ck';
-
-/**
- * What broke a worker's bulk pipe, by where its cause shows (bulk-reader.ts's `BulkFaultSide`):
- * a frame that clusterkit never sends, bytes that clusterkit never writes, or either (hostile
- * t71: one frame forged through `process.send()` was blamed on the pipe's descriptor).
- */
-const kBulkFaultCause = {
-  pipe: "clusterkit never writes such bytes: something in the worker writes to the pipe's file descriptor directly, or a child process inherited it.",
-  frame: `clusterkit never sends such a message: code in the worker sent one in clusterkit's own format (an object with "${kMarkerName}") through process.send(), or wrote to its IPC channel's descriptor.`,
-  either:
-    `clusterkit never does this itself: something in the worker wrote to the pipe's file descriptor (directly, or a child process given it), or sent through process.send() a message in clusterkit's own format (an object with "${kMarkerName}") announcing long strings that it did not write.`,
-} as const;
-
 export class ChannelCorruptError extends ClusterKitError {
   override readonly name = 'ChannelCorruptError';
   readonly code = 'ERR_CHANNEL_CORRUPT';

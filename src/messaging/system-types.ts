@@ -5,6 +5,7 @@
  * (`is...Payload`), so sender and receiver read one definition.
  */
 import type { SerializedError } from '../errors.js';
+import { isWorkerDestroyHook, type WorkerDestroyHook } from '../destroy-hook.js';
 import { checkUserType, isSerializedError, isSystemType, kMaxTypeLength } from './envelope.js';
 
 /**
@@ -157,6 +158,7 @@ export interface ShutdownPayload {
  * deadline (`{ timeoutMs }`: the time it had; `reservedMs`: the slice of the stop kept for it;
  * `shortenedBy`: what used that slice up before it began, when it had under half of it, H350)
  * or threw (`{ error }`); the worker exits 1 next. A plain script's cleanup sends `{ timeoutMs }` alone.
+ * `hook`: what its `_destroy` runs, when that is not the user's `_destroy` (`onWorkerShutdown`).
  */
 export const kDestroyFailedNotice = '$destroyFailed';
 
@@ -167,9 +169,13 @@ export const kDestroyFailedNotice = '$destroyFailed';
  */
 export type DestroyShortenedBy = 'init' | 'blocked';
 
-export type DestroyFailedPayload =
+export type DestroyFailedPayload = (
   | { readonly timeoutMs: number; readonly reservedMs?: number; readonly shortenedBy?: DestroyShortenedBy; readonly heldOutputBytes?: number; readonly serversListening?: number }
-  | { readonly error: SerializedError };
+  | { readonly error: SerializedError }
+) & {
+  /** What its `_destroy` runs, when not the user's own `_destroy` (the service runner's `onWorkerShutdown`, H694). */
+  readonly hook?: WorkerDestroyHook;
+};
 
 /**
  * Worker -> primary, notify: while the worker stops, how many requests its tracked servers
@@ -547,6 +553,7 @@ export function isShutdownPayload(payload: unknown): payload is ShutdownPayload 
 
 export function isDestroyFailedPayload(payload: unknown): payload is DestroyFailedPayload {
   if (!isRecord(payload)) return false;
+  if (payload.hook !== undefined && !isWorkerDestroyHook(payload.hook)) return false;
   if ('timeoutMs' in payload) {
     const { reservedMs, shortenedBy, heldOutputBytes, serversListening } = payload;
     return (

@@ -429,7 +429,9 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     logger.info({ ...ids(worker), previous: previous.id }, `worker ${worker.id} replaces worker ${previous.id} (its memory limit)`);
   });
   primary.on('workerDestroyTimeout', ({ worker, timeoutMs, signal, elapsedMs, reservedMs, shortenedBy, openRequests, heldOutputBytes }) => {
-    const what = signal ? `the script's ${signal} listener ran but the process did not exit` : '_destroy() did not finish';
+    // The service runner's `onWorkerShutdown`, as its worker named it: its user wrote no `_destroy` (H694).
+    const hook = `${recordOf(worker)?.destroyHook ?? '_destroy'}()`;
+    const what = signal ? `the script's ${signal} listener ran but the process did not exit` : `${hook} did not finish`;
     const fields = {
       ...ids(worker),
       timeoutMs,
@@ -442,10 +444,10 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     };
     // The time kept for it was used up before it began (H350): said so, not blamed on `_destroy`.
     if (shortenedBy !== undefined && reservedMs !== undefined) {
-      overranStop.set(worker, `its _destroy() was left only ${wholeMs(timeoutMs)} ms, as the time kept for it was used up before it began (the line above)`);
+      overranStop.set(worker, `its ${hook} was left only ${wholeMs(timeoutMs)} ms, as the time kept for it was used up before it began (the line above)`);
       logger.warn(
         fields,
-        `worker ${worker.id}: _destroy() was left only ${wholeMs(timeoutMs)} ms of the worker's own deadline, not the ${wholeMs(reservedMs)} ms kept for it, and did not finish in them: ${kShortenedBy[shortenedBy]}; it exits with code 1`,
+        `worker ${worker.id}: ${hook} was left only ${wholeMs(timeoutMs)} ms of the worker's own deadline, not the ${wholeMs(reservedMs)} ms kept for it, and did not finish in them: ${kShortenedBy[shortenedBy]}; it exits with code 1`,
       );
       return;
     }
@@ -483,7 +485,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     // _destroy(): what sets its time, the call's own timeoutMs or the option (the line gave neither).
     const advice = signal
       ? `. The listener must end the process once its cleanup is done (server.close(() => process.exit(0))), or be left out: clusterkit stops the worker gracefully without it`
-      : `. ${raiseStopTimeout(recordOf(worker)?.stopTimeoutSetBy)} if _destroy() needs longer (the worker's own deadline comes before the stop's timeout, to leave time for its exit), or have it finish sooner`;
+      : `. ${raiseStopTimeout(recordOf(worker)?.stopTimeoutSetBy)} if ${hook} needs longer (the worker's own deadline comes before the stop's timeout, to leave time for its exit), or have it finish sooner`;
     logger.warn(fields, `worker ${worker.id}: ${what} within ${wholeMs(timeoutMs)} ms, the worker's own deadline; it exits with code 1${advice}`);
   });
   // One line per worker, so a reload or scale-down that takes gradualDrainMs longer says why.

@@ -14,8 +14,8 @@ export interface CallbackContext {
   readonly logger: Logger | false;
   /** The service's target worker count, for `totalWorkers`. */
   readonly targetWorkers: () => number;
-  /** Keeps the primary's `_destroy` waiting for an async `onPrimaryShutdown`. */
-  readonly awaitBeforeExit: (pending: Promise<unknown>) => void;
+  /** Keeps the primary's `_destroy` waiting for an async callback (`onPrimaryShutdown`), named by `name` while it pends. */
+  readonly awaitBeforeExit: (name: string, pending: Promise<unknown>) => void;
 }
 
 export function attachServiceCallbacks(primary: ClusterPrimary, callbacks: PrimaryCallbacks, context: CallbackContext): void {
@@ -23,7 +23,7 @@ export function attachServiceCallbacks(primary: ClusterPrimary, callbacks: Prima
     if (!callback) return;
     try {
       const result = callback(event);
-      if (isPromise(result)) context.awaitBeforeExit(result.catch((error: unknown) => report(context.logger, name, error)));
+      if (isPromise(result)) context.awaitBeforeExit(name, result.catch((error: unknown) => report(context.logger, name, error)));
     } catch (error) {
       report(context.logger, name, error);
     }

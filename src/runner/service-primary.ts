@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import type { Logger } from '../logger.js';
+import { nameDestroyHook } from '../destroy-hook.js';
 import { ClusterPrimary } from '../primary/cluster-primary.js';
 import type { PrimaryOptions } from '../primary/primary-options.js';
 import type { ReloadRequester, ShutdownReport } from '../primary/primary-events.js';
@@ -118,9 +119,23 @@ export interface PrimaryService {
 /** Keeps the primary's `_destroy` waiting for async shutdown callbacks. */
 class ServicePrimary extends ClusterPrimary {
   readonly #pending: Array<Promise<unknown>> = [];
+  /** The callbacks still pending, by name: what a `_destroy` that did not finish waited for (H694). */
+  readonly #unsettled = new Map<string, number>();
 
-  awaitBeforeExit(pending: Promise<unknown>): void {
-    this.#pending.push(pending);
+  constructor(...args: ConstructorParameters<typeof ClusterPrimary>) {
+    super(...args);
+    nameDestroyHook(this, () => (this.#unsettled.size === 0 ? '_destroy' : [...this.#unsettled.keys()].join(' and ')));
+  }
+
+  awaitBeforeExit(name: string, pending: Promise<unknown>): void {
+    this.#unsettled.set(name, (this.#unsettled.get(name) ?? 0) + 1);
+    this.#pending.push(
+      pending.finally(() => {
+        const left = (this.#unsettled.get(name) ?? 1) - 1;
+        if (left === 0) this.#unsettled.delete(name);
+        else this.#unsettled.set(name, left);
+      }),
+    );
   }
 
   protected override async _destroy(): Promise<void> {
@@ -221,7 +236,7 @@ export async function startServicePrimary(spec: ServicePrimarySpec): Promise<Pri
   const primary = new ServicePrimary({ ...spec.primaryOptions, workerCount: spec.workerCount, logger });
   const service = new RunningService(primary, spec);
   spec.onPrimary?.(primary);
-  attachServiceCallbacks(primary, spec.callbacks, { logger, targetWorkers: () => service.workerCount, awaitBeforeExit: (pending) => primary.awaitBeforeExit(pending) });
+  attachServiceCallbacks(primary, spec.callbacks, { logger, targetWorkers: () => service.workerCount, awaitBeforeExit: (name, pending) => primary.awaitBeforeExit(name, pending) });
   if (spec.onWorkerFork) primary.on('workerFork', ({ worker }) => spec.onWorkerFork!(worker));
   // Failures that belong to no call (a failed write, a throwing listener) are logged: a
   // service's primary must not die of them. A warning (connections refused at the app's

@@ -4,6 +4,7 @@
  * reports, and counts toward the crash-loop breaker) and whose `_destroy` runs the user's
  * cleanup after the servers have drained.
  */
+import { nameDestroyHook } from '../destroy-hook.js';
 import { WorkerModuleError } from '../errors.js';
 import { ClusterWorker } from '../worker/cluster-worker.js';
 import { holdConnectionsUntil } from './connection-hold.js';
@@ -57,6 +58,8 @@ export class ServiceWorker<Module extends object> extends ClusterWorker {
     // No `onWorkerShutdown` (`clusterkit run`'s scripts): no `_destroy` of its own, so a stop
     // keeps no slice of its time for one, and the requests get it all (stop-margin.ts, H350).
     if (spec.onShutdown === undefined) this._destroy = super._destroy;
+    // Its `_destroy` runs the user's `onWorkerShutdown`: lines about it name that (H694).
+    else nameDestroyHook(this, () => 'onWorkerShutdown');
   }
 
   /** The imported module namespace; undefined until it finished importing. */

@@ -7,6 +7,7 @@ import type { Server } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
 import { isScriptStartUnderRun } from '../runner/run-marker.js';
 import { checkNoNotifyOptions } from '../messaging/notify-options.js';
+import { destroyHookOf } from '../destroy-hook.js';
 import { describeValue, InvalidArgumentError, InvalidStateError, MessageTimeoutError, NotAWorkerError, ShutdownInProgressError } from '../errors.js';
 import type { Endpoint } from '../messaging/endpoint.js';
 import { assertUserType } from '../messaging/envelope.js';
@@ -63,6 +64,7 @@ export class ClusterWorker<
       init: () => this._init(),
       destroy: () => this._destroy(),
       hasDestroy: () => this._destroy !== ClusterWorker.prototype._destroy,
+      destroyHook: () => destroyHookOf(this),
       acceptHandle: (message, handle) => this.#sticky.accept(message, handle, context.lifecycle.state !== 'stopped'),
       onUserMessage: (type, payload, isRequest) => this.#deliver(type, payload, isRequest, 'primary'),
     });

@@ -10,6 +10,7 @@ import { notSentWords } from './not-sent-words.js';
 import cluster from 'node:cluster';
 import type { Server } from 'node:net';
 import { deferred } from '../deferred.js';
+import { isWorkerDestroyHook } from '../destroy-hook.js';
 import { timerDelay } from '../duration.js';
 import { ChannelCorruptError, HookTimeoutError, InvalidStateError, NotAWorkerError, PrimaryDisconnectedError } from '../errors.js';
 import { bulkPort, openWorkerBulkEnd } from '../messaging/bulk-channel.js';
@@ -80,6 +81,8 @@ export interface WorkerLifecycleHooks {
   destroy(): Promise<void>;
   /** The worker has a `_destroy` of its own (a subclass's): a stop keeps the last slice of its time for it. */
   hasDestroy(): boolean;
+  /** What its `_destroy` runs, as lines name it: `onWorkerShutdown` under the service runner, else `_destroy` (H694). */
+  destroyHook(): string;
   /** An IPC message from the primary that carries a handle (a sticky connection's socket). */
   acceptHandle(message: object, handle: unknown): void;
 }
@@ -560,22 +563,24 @@ export class WorkerLifecycle {
     emit('destroy', {});
     let failure: Error | undefined;
     let timedOut: DestroyTimedOut | undefined;
+    const hook = this.#hooks.destroyHook();
     try {
       const beganAt = Date.now();
       const endsAt = Math.max(deadline, Math.min(beganAt + slice.reserveMs, deadline + slice.graceMs));
       const budget = Math.max(1, endsAt - beganAt);
       const finished = await settleWithin(this.#hooks.destroy().then(() => true), budget);
       if (!finished) {
-        failure = new HookTimeoutError('_destroy', budget);
+        failure = new HookTimeoutError(hook, budget);
         const { reserveMs, drainDeadline, initEndedAt } = slice;
         const shortenedBy = budget < reserveMs / 2 ? (initEndedAt !== undefined && initEndedAt > drainDeadline ? 'init' : 'blocked') : undefined;
         timedOut = { timeoutMs: budget, reservedMs: reserveMs, ...(shortenedBy ? { shortenedBy } : {}) };
       }
     } catch (error) {
-      failure = toError(error, '_destroy() threw');
+      failure = toError(error, `${hook}() threw`);
     }
     emit('destroyComplete', failure ? { error: failure } : {});
-    if (failure) tell(kDestroyFailedNotice, timedOut ?? { error: this.#context.endpoint.fitError(serializeError(failure)) });
+    const named = isWorkerDestroyHook(hook) ? { hook } : {};
+    if (failure) tell(kDestroyFailedNotice, { ...(timedOut ?? { error: this.#context.endpoint.fitError(serializeError(failure)) }), ...named });
     return failure;
   }
 

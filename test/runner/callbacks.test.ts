@@ -90,6 +90,28 @@ describe('startClusteredService callbacks', () => {
     await expect(service.exited()).resolves.toBe(0);
   });
 
+  // Before: `worker 1: _destroy() did not finish ...`, `its _destroy() threw`, `the primary's _destroy() did not finish`:
+  // a method the service's author never wrote (retest t72 N5).
+  it('[H694] names onWorkerShutdown and onPrimaryShutdown, not _destroy(), when they hang or throw', async () => {
+    for (const mode of ['hang', 'throw'] as const) {
+      const service = startService({ RUNNER_OPTIONS: JSON.stringify({ workers: 1, shutdownTimeoutMs: 3000 }), RUNNER_HOOKS_FAIL: mode });
+      const [started] = await service.waitForLines('started');
+      const [workerId] = service.lines('onWorkerSpawned').map((line) => line.workerId);
+      process.kill(started!.pid as number, 'SIGTERM');
+      await service.exited();
+      const text = service.output();
+      expect(text).not.toContain('_destroy');
+      if (mode === 'hang') {
+        expect(text).toMatch(new RegExp(`WARN worker ${workerId}: onWorkerShutdown\\(\\) (did not finish within \\d+ ms, the worker's own deadline; it exits with code 1. Raise the shutdownTimeoutMs option if onWorkerShutdown\\(\\) needs longer|was left only \\d+ ms of the worker's own deadline)`));
+        expect(text).toContain("WARN the primary's onPrimaryShutdown did not finish within 3000 ms (the shutdown's timeoutMs); the shutdown completes without waiting for it");
+      } else {
+        expect(text).toMatch(new RegExp(`Worker ${workerId} \\(pid \\d+\\) did not stop cleanly: its onWorkerShutdown\\(\\) threw Error: the database pool would not close`));
+        expect(text).toContain('onPrimaryShutdown threw: the audit log would not close');
+      }
+      await waitUntilGone(started!.pids as number[]);
+    }
+  });
+
   it('runs onWorkerShutdown once in each worker when Ctrl-C reaches the whole process group', async () => {
     const service = startService({ RUNNER_OPTIONS: JSON.stringify({ workers: 3 }) });
     const [started] = await service.waitForLines('started');

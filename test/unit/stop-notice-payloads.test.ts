@@ -37,6 +37,15 @@ describe('stop notice payloads', () => {
     }
   });
 
+  it("[H694] $destroyFailed's hook: onWorkerShutdown or none; any other name is refused (a forged one would name what never ran)", () => {
+    const error = { name: 'Error', message: 'x' };
+    for (const payload of [{ timeoutMs: 1, hook: 'onWorkerShutdown' }, { error, hook: 'onWorkerShutdown' }, { error }]) expect(isDestroyFailedPayload(payload)).toBe(true);
+    for (const hook of ['_destroy', 'rm -rf /', '', 1, null, {}, ['onWorkerShutdown'], 'onWorkerShutdown\n']) {
+      expect(isDestroyFailedPayload({ timeoutMs: 1, hook })).toBe(false);
+      expect(isDestroyFailedPayload({ error, hook })).toBe(false);
+    }
+  });
+
   it('[H229] $handlersCut: a count of at least 1, at most 10 message type names, a finite non-negative timeoutMs', () => {
     for (const payload of [{ handlers: 1, types: ['hang'], timeoutMs: 2250 }, { handlers: 40, types: Array.from({ length: 10 }, (_, index) => `t${index}`), timeoutMs: 0 }]) expect(isHandlersCutPayload(payload)).toBe(true);
     for (const payload of [

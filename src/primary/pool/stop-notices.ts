@@ -200,6 +200,7 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
     when: (record) => isAskedToStop(record) && !record.hasSaidDestroyFailed,
     handle: (payload, record) => {
       record.hasSaidDestroyFailed = true;
+      record.destroyHook = payload.hook;
       // A claim: told at the exit it announces (code 1), not before (worker-pool.ts, H219).
       if ('timeoutMs' in payload) {
         const { cleanupSignal: signal } = record;
@@ -227,7 +228,9 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
       // Cut as a clusterkit worker cuts it: a script may write its own notices (hostile t64).
       const thrown = boundReceivedError(payload.error);
       const { name, message } = thrown;
-      const error = new RemoteError('_destroy', record.describe(), thrown, `${capitalize(record.describe())} did not stop cleanly: its _destroy() threw ${name}: ${message}`);
+      // `messageType` stays `_destroy` (the hook's kind, which listeners test); the message names what ran as it (H694).
+      const hook = payload.hook ?? '_destroy';
+      const error = new RemoteError('_destroy', record.describe(), thrown, `${capitalize(record.describe())} did not stop cleanly: its ${hook}() threw ${name}: ${message}`);
       record.tellDestroyFailed = () => emit('workerError', { worker: record.handle, error });
     },
   });

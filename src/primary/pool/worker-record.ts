@@ -6,6 +6,7 @@ import type { Worker as ClusterWorkerProcess } from 'node:cluster';
 import type { Socket } from 'node:net';
 import { capitalize } from '../../capitalize.js';
 import { deferred, type Deferred } from '../../deferred.js';
+import type { WorkerDestroyHook } from '../../destroy-hook.js';
 import { describeExit, WorkerExitedError, WorkerStartupError, type ExitDescription } from '../../errors.js';
 import { isSystemType } from '../../messaging/envelope.js';
 import type { Endpoint } from '../../messaging/endpoint.js';
@@ -490,6 +491,8 @@ export class WorkerRecord {
   stopRequestsSeen: number | undefined;
   /** Set once it said its `_destroy` failed (`$destroyFailed`): once per stop. */
   hasSaidDestroyFailed = false;
+  /** What its `_destroy` runs, as its `$destroyFailed` named it (`onWorkerShutdown` under the service runner); undefined: `_destroy` (H694). */
+  destroyHook: WorkerDestroyHook | undefined;
   /** Its script's stop listener left a server listening at the deadline (`$destroyFailed`'s `serversListening`): it closed nothing. */
   wasListeningAtDeadline = false;
   /**

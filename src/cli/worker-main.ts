@@ -13,7 +13,7 @@ import { trackLineEnds } from '../line-start.js';
 import { kRunScriptMarker } from '../runner/run-marker.js';
 import { ServiceWorker } from '../runner/service-worker.js';
 import { useScriptCleanup } from '../worker/script-cleanup.js';
-import { useOrphanLog } from '../worker/orphan-stop.js';
+import { useOrphanLog, useRaiseTimeoutWords } from '../worker/orphan-stop.js';
 import { warnOfConfigExport } from './config-export.js';
 import { kHealthPortEnv } from './health-port-env.js';
 import { kOrphanLogEnv, readOrphanLogEnv } from './orphan-log-env.js';
@@ -46,6 +46,7 @@ delete process.env[kHealthPortEnv];
 const orphanLog = readOrphanLogEnv(process.env[kOrphanLogEnv], cluster.worker?.id);
 delete process.env[kOrphanLogEnv];
 if (orphanLog) useOrphanLog(orphanLog.files, orphanLog.render, orphanLog.linesFile);
+if (orphanLog?.raiseTimeout !== undefined) useRaiseTimeoutWords(orphanLog.raiseTimeout);
 // Watched only with --wait-ready: the wrapper sits on the script's process.send (clusterkit's
 // frames go through its own port, process-port.ts). Without the flag the message reaches the primary as it is, and `run` tells a script
 // that sends it about the flag from there.

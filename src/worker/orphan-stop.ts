@@ -54,6 +54,19 @@ export type OrphanLineRenderer = (message: string, time: number) => string;
 let orphanLog: { files: readonly string[]; render: OrphanLineRenderer; linesFile: string | undefined } | undefined;
 
 /**
+ * How the last line says to give requests longer: the option that set the orphan's time (it is
+ * the primary's `shutdownTimeoutMs`, handed down). `clusterkit run` names its flag and the config
+ * key that set it (`Raise --shutdown-timeout (kill_timeout in ecosystem.config.cjs)`): the line
+ * listed every spelling at once, the library's option among them (retest t72 N3, H695).
+ */
+let raiseTimeout = 'Raise the shutdownTimeoutMs option';
+
+/** `clusterkit run`'s words for raising its shutdown timeout (one line of printable text, at most 200 characters; anything else is ignored). */
+export function useRaiseTimeoutWords(words: string): void {
+  if (words.length > 0 && words.length <= 200 && !/[\p{Cc}]/u.test(words)) raiseTimeout = words;
+}
+
+/**
  * Files the orphan's two lines are appended to besides its stderr, as `render` makes them: set
  * by `clusterkit run`'s worker bootstrap when the run writes log files that get the workers'
  * stderr (worker-main.ts). Without any, `linesFile`: the control directory's
@@ -182,7 +195,7 @@ export function tellOrphanStopped(info: OrphanStopInfo): void {
   } else if (info.requestsCut > 0) {
     say(
       `${self()} stopped on its own ${after}: it cut off ${plural(info.requestsCut, 'request')} still open at its deadline (${wholeMs(info.timeoutMs)} ms). ` +
-        "Raise the cluster's shutdown timeout (--shutdown-timeout, shutdownTimeoutMs, PM2's kill_timeout) if requests take longer",
+        `${raiseTimeout} if requests take longer`,
     );
   } else if (info.isOverrun) {
     say(`${self()} stopped on its own ${after}: its stop was still running past its ${wholeMs(info.timeoutMs)} ms; it exits now, what was still open cut off`);

@@ -13,7 +13,8 @@ import { get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { isAlive, waitUntilGone } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
-import { cleanUpCli, readyPids, runtimeDir, startCli } from './cli-process.js';
+import { kRepoRoot } from '../helpers/spawn.js';
+import { cleanUpCli, readyPids, runtimeDir, startCli, tempProject } from './cli-process.js';
 
 afterEach(() => cleanUpCli());
 
@@ -67,5 +68,31 @@ describe('clusterkit run: an orphaned worker', () => {
     const text = readFileSync(logFile, 'utf8');
     expect(text).toContain(`[orphan2:1 err] [clusterkit] WARN worker 1 (pid ${pid}): its primary (pid ${run.child.pid}) is gone`);
     expect(text).toMatch(new RegExp(`\\[orphan2:1 err\\] \\[clusterkit\\] WARN worker 1 \\(pid ${pid}\\) stopped on its own \\d+ ms after its primary was gone: no request was cut off\\n`));
+  });
+
+  // Before: "Raise the cluster's shutdown timeout (--shutdown-timeout, shutdownTimeoutMs, PM2's kill_timeout)",
+  // every spelling at once, the library's option among them (retest t72 N3).
+  it("[H695] a request that outlasts the config file's kill_timeout: the orphan's line names --shutdown-timeout and the key that set it", async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const project = tempProject({
+      'ecosystem.config.cjs': `module.exports = { apps: [{ name: 'orphan3', script: ${JSON.stringify(join(kRepoRoot, 'test/fixtures/cli-slow-server.mjs'))}, instances: 1, kill_timeout: 2000, error_file: './err.log', env: { PORT: '${port}' } }] };\n`,
+    });
+    const run = startCli(['run', 'ecosystem.config.cjs'], { runtime, cwd: project });
+    await run.waitFor(/service orphan3 started: 1 worker/);
+    const [pid] = readyPids(run);
+    const held = get(`http://127.0.0.1:${port}/?ms=20000`, 60_000).catch((error: Error) => error);
+    await run.waitFor(/request \d+/);
+    process.kill(run.child.pid!, 'SIGKILL');
+    await expect(held).resolves.toHaveProperty('code', 'ECONNRESET');
+    await waitUntilGone([pid!], 30_000);
+    const errorFile = join(project, 'err.log');
+    await until(() => /stopped on its own/.test(readFileSync(errorFile, 'utf8')), 20_000, "the orphan's last line");
+    expect(readFileSync(errorFile, 'utf8')).toMatch(
+      new RegExp(
+        `WARN worker 1 \\(pid ${pid}\\) stopped on its own \\d+ ms after its primary was gone: it cut off 1 request still open at its deadline \\(2000 ms\\)\\. ` +
+          'Raise --shutdown-timeout \\(kill_timeout in ecosystem\\.config\\.cjs\\) if requests take longer\\n',
+      ),
+    );
   });
 });

@@ -112,6 +112,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
     name: settings.name,
     format: settings.logFormat,
     timeFormat: settings.timeFormat,
+    // The orphan's advice names the flag and the config key that set the timeout, as the primary's lines do (H695).
+    raiseTimeout: inFlagNames('Raise the shutdownTimeoutMs option', settings.optionSources),
   });
   const workerEnvOf = (env: Readonly<Record<string, string>>, isReload = false): Record<string, string | undefined> => {
     const kept = dropOwnEnv(env);

@@ -64,6 +64,17 @@ describe('a worker whose messages wait for bytes on its bulk pipe', () => {
     expect(primary.notes).toEqual([]);
   });
 
+  // Before (retest t72 N4): `worker 1 silent for 2.8 s, its event loop most likely blocked`, then
+  // the bulk-lost error saying its loop was turning: its answers were held, not missing.
+  it('[H696] its loop blocked a moment, then a frame owed bytes that never come: not called silent (it answers, held), told as the bulk pipe\'s fault', async () => {
+    const { primary, started } = start({ intervalMs: 1_000, timeoutMs: 20_000 });
+    const [worker] = await started;
+    const error = onceEvent(primary, 'workerError', 30_000);
+    await expect(primary.send(worker!, 'writeRawSoon', { mode: 'bulkAfterBlock', ms: 1_300 })).resolves.toBe('writing');
+    await expect(error).resolves.toMatchObject({ error: { reason: 'bulk-lost' } });
+    expect(primary.blamed).toEqual(['workerError bulk-lost']);
+  });
+
   it('[H86] a healthy worker whose long string arrives slowly (bytes keep coming) is not killed, nor blamed on its pipe', async () => {
     // The string takes 4 s or more to arrive, over the heartbeat's timeout: its pongs wait behind
     // it, but its bytes coming are signs of life.

@@ -28,7 +28,7 @@ import type { NormalizedHeartbeatOptions } from '../primary-options.js';
 import { DescendantSnapshots } from '../pool/descendant-snapshot.js';
 import { nextMeasuredCpu, readCpuTicks } from '../pool/measured-cpu.js';
 import { measureRss } from '../pool/measured-rss.js';
-import { isBulkLost, isSilent } from '../pool/silence.js';
+import { isBulkLost, isHeardWhileHeld, isSilent } from '../pool/silence.js';
 import { measureSilentRss } from '../pool/silent-rss.js';
 import { markAnswering, markSilent } from '../pool/silent-steer.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
@@ -211,7 +211,8 @@ export class PrimaryHeartbeat {
    */
   #noteSilence(record: WorkerRecord, now: number): void {
     if (record.silence === undefined) {
-      if (isSilent(record, this.options, now)) this.#reportSilence(record, now);
+      // Held, not silent, while it keeps talking behind a message that waits for bulk bytes (H696).
+      if (isSilent(record, this.options, now) && !isHeardWhileHeld(record, this.options, now)) this.#reportSilence(record, now);
     } else if (record.health !== undefined && record.health.at > record.silence.reportedAt) {
       const silentMs = Math.max(0, record.health.at - record.silence.since);
       record.silence = undefined;

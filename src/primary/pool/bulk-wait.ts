@@ -22,14 +22,18 @@ export class BulkWait {
    * come) and when the wait ends.
    */
   #spokeAt: number | undefined;
+  /** When a message last came while its messages were held (its loop turned then); cleared when the wait ends. */
+  #heardHeldAt: number | undefined;
 
   /** A message from the worker (IPC) was read; `wasHolding`/`isHolding`: frames waited before and after it. */
   onMessage(wasHolding: boolean, isHolding: boolean, now: number, marginMs: number): void {
     if (!isHolding) {
       this.#heldSince = undefined;
       this.#spokeAt = undefined;
+      this.#heardHeldAt = undefined;
       return;
     }
+    if (wasHolding) this.#heardHeldAt = now;
     this.#heldSince ??= now;
     if (wasHolding && this.#spokeAt === undefined && now - Math.max(this.#heldSince, this.#bytesAt) >= marginMs) this.#spokeAt = now;
   }
@@ -38,7 +42,18 @@ export class BulkWait {
   onBytes(isHolding: boolean, now: number): void {
     this.#bytesAt = now;
     this.#spokeAt = undefined;
-    if (!isHolding) this.#heldSince = undefined;
+    if (!isHolding) {
+      this.#heldSince = undefined;
+      this.#heardHeldAt = undefined;
+    }
+  }
+
+  /**
+   * True when its messages wait for bytes and one more came in the last `withinMs`: it is held,
+   * not silent (its loop turned then), and whether its bytes are lost or late is `isLost`'s to say.
+   */
+  isHeardWhileHeld(now: number, withinMs: number): boolean {
+    return this.#heldSince !== undefined && this.#heardHeldAt !== undefined && now - this.#heardHeldAt < withinMs;
   }
 
   /**

@@ -82,3 +82,15 @@ export function isBulkLost(record: WorkerRecord, heartbeat: NormalizedHeartbeatO
   if (threshold === undefined || silentMs === undefined || silentMs <= threshold) return false;
   return record.endpoint.isHoldingFrames && record.bulkWait.isLost(now, bulkMarginMs(heartbeat) / 2);
 }
+
+/**
+ * True when a ready worker unheard for its messages waiting on bulk-pipe bytes kept talking within
+ * `silentAfterMs()` (its messages came, held behind the first): its loop turns, so its silence
+ * is not reported as a blocked event loop while `isBulkLost` decides whether its bytes are lost
+ * or late. Before, a worker whose bytes were lost was first called `silent ..., its event loop
+ * most likely blocked`, then killed by a line saying its loop turned (retest t72 N4, H696).
+ */
+export function isHeardWhileHeld(record: WorkerRecord, heartbeat: NormalizedHeartbeatOptions | false, now: number): boolean {
+  const threshold = silentAfterMs(heartbeat);
+  return threshold !== undefined && record.endpoint.isHoldingFrames && record.bulkWait.isHeardWhileHeld(now, threshold);
+}

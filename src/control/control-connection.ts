@@ -54,6 +54,11 @@ export interface ServedConnection {
    */
   isIdle(): boolean;
   /**
+   * Nothing of its client's is held (no request waiting, no half line, no answer unread): closing
+   * it loses nothing, so room comes from such a connection before a stalled one (H697).
+   */
+  holdsNothing(): boolean;
+  /**
    * Closes this idle connection to make room, saying so first (`errorLine`, an id-0 error answer
    * the client reads as "not asked, ask again"): no request it sent is answered after this.
    */
@@ -160,15 +165,16 @@ export function serveConnection(socket: net.Socket, handlers: ControlHandlers, i
       },
     },
   );
+  const holdsNothing = (): boolean => queue.length === 0 && !hasPartialLine && socket.writableLength === 0;
   return {
     // A client flooding requests and reading its answers holds some at every moment, and is busy
     // (H522: before, it was closed as idle between two answers); one that stopped reading, or
     // stopped mid-line, makes no progress, and is idle a second later (H113).
     isIdle: () => {
       if (state.isAnswering || state.isFollowing) return false;
-      const holdsNothing = queue.length === 0 && !hasPartialLine && socket.writableLength === 0;
-      return holdsNothing || Date.now() - progressAt >= kStalledMs;
+      return holdsNothing() || Date.now() - progressAt >= kStalledMs;
     },
+    holdsNothing,
     closeForRoom: (errorLine) => closeDraining(errorLine),
   };
 }

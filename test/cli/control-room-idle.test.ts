@@ -12,9 +12,13 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { kRoomMadeWords } from '../../src/control/busy-retry.js';
+import { kStalledMs } from '../../src/control/control-connection.js';
+import type { ClusterStatus } from '../../src/control/control-protocol.js';
+import { startControlServer, type ControlHandlers } from '../../src/control/control-server.js';
 import { onCleanup } from '../helpers/cleanup.js';
 import { until } from '../helpers/wait.js';
 import { cleanUpCli, cli, runtimeDir, startCli } from './cli-process.js';
+import { setTimeout as delay } from 'node:timers/promises';
 
 afterEach(() => cleanUpCli());
 
@@ -82,4 +86,44 @@ describe('[H522] a full control socket makes room with idle connections, not wit
     expect((await cli(['stop', 'flood'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);
   }, 240_000);
+
+  // Under load (the run on 5a1c032a): the flood's client, starved of CPU for a second, made no
+  // progress and, the oldest idle connection, was closed after 151 answers while 80 connections
+  // that had sent nothing stayed open.
+  it('[H697] room comes from a connection that holds nothing before one stalled with a request of its client\'s, though that one is older', async () => {
+    const status = { name: 'room', pid: 1, state: 'running', workers: [], targetWorkers: 1, script: '/x', nodeVersion: 'v0', uptimeMs: 0, startedAt: 0, protocolErrors: 0 } as unknown as ClusterStatus;
+    const handlers: ControlHandlers = {
+      status: () => status,
+      // Never settles: a connection that asked for it is busy answering.
+      reload: () => new Promise(() => {}),
+      scale: async () => ({}),
+      stop: async () => ({}),
+      afterStop: () => {},
+      events: (after) => ({ events: [], last: after, missed: 0 }),
+    };
+    const server = await startControlServer('room', handlers, join(runtimeDir(), 'clusterkit'), { maxConnections: 2, idleTimeoutMs: 60_000 });
+    onCleanup(() => server.close());
+    const stalled = await connect(server.path);
+    const stalledLines = lines(stalled);
+    stalled.write('{"id":1,');
+    const empty = await connect(server.path);
+    const emptyLines = lines(empty);
+    // The time that makes the first one stalled (no progress, half a request held): the point of the test.
+    await delay(kStalledMs + 200);
+    const newcomer = await connect(server.path);
+    await until(() => empty.closed || stalled.closed, 30_000, 'one of them closed to make room');
+    expect({ emptyClosed: empty.closed, isRoomMade: emptyLines.isRoomMade(), stalledClosed: stalled.closed }).toEqual({ emptyClosed: true, isRoomMade: true, stalledClosed: false });
+    // The stalled one is served still: its request, ended, is answered.
+    stalled.write('"command":"status"}\n');
+    await until(() => stalledLines.count() === 1 || stalled.closed, 30_000, 'the stalled request answered');
+    expect({ first: JSON.parse(stalledLines.first() ?? '{}') as unknown, closed: stalled.closed }).toEqual({ first: { id: 1, ok: true, result: status }, closed: false });
+    // With nothing else idle (the other one busy answering), a stalled one still makes room (H113).
+    stalled.write('{"id":2,');
+    newcomer.write('{"id":3,"command":"reload"}\n');
+    await delay(kStalledMs + 200);
+    await connect(server.path);
+    await stalledLines.closed;
+    expect(stalledLines.isRoomMade()).toBe(true);
+    expect(newcomer.closed).toBe(false);
+  });
 });

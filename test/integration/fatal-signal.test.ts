@@ -25,8 +25,10 @@ describe('a worker that dies of its own fatal signal', () => {
     expect(signal).toBe('SIGABRT');
     const loop = await crashLoop;
     // Before: "worker 1 was killed by SIGABRT from outside clusterkit (kill, a process manager, ...)", and "Last crash: ... was killed by SIGABRT".
-    expect(text()).toMatch(new RegExp(`WARN worker ${worker.id} ${escape(kDied)} \\d+(\\.\\d)? m?s after it became ready`));
-    expect(loop.error.message).toMatch(new RegExp(`Last crash: worker \\d+ \\(pid \\d+\\) ${escape(kDied)} \\d+(\\.\\d)? m?s after it became ready\\. Fix that, then start it again\\.$`));
+    // A stall of the primary's own, of a second or more, after the worker was ready (a loaded machine) makes its figure a lower bound (H486).
+    const readyFor = `(at least )?\\d+(\\.\\d)? m?s after it became ready( \\(its exit was seen only after the primary's own [\\d.]+ m?s stall\\))?`;
+    expect(text()).toMatch(new RegExp(`WARN worker ${worker.id} ${escape(kDied)} ${readyFor}`));
+    expect(loop.error.message).toMatch(new RegExp(`Last crash: worker \\d+ \\(pid \\d+\\) ${escape(kDied)} ${readyFor}\\. Fix that, then start it again\\.$`));
     expect(text()).not.toContain('from outside clusterkit');
     expect(text()).not.toContain('killed by SIGABRT');
   });

@@ -60,6 +60,24 @@ describe('PrimaryStall and the wall clock', () => {
     }
   });
 
+  // Under-load suite: `at least 0 ms after it became ready (its exit was seen only after the
+  // primary's own 7 ms stall)`, of a worker that became ready after the stall had ended.
+  it('[H698] a stall counts only after the primary is known to have run (it saw the worker ready): before that, it hid nothing', () => {
+    stall = new PrimaryStall(250, { onStall: () => {}, onLongStall: () => {}, onClockJump: () => {} });
+    stall.start();
+    const now = Date.now();
+    // A 30 s jump, up to now + 30 000.
+    stall.check(now + 30_000);
+    const since = stall.unseenSince(now + 30_000);
+    // The primary ran after it ended (it saw a worker ready 7 ms before the exit): the exit was seen in time.
+    expect(stall.unseenSince(now + 30_007, now + 30_000)).toBe(now + 30_007);
+    // It ran during it (a window reaching back before a shorter real stall): from then on, while a second or more of it is left.
+    expect(stall.unseenSince(now + 30_000, now + 10_000)).toBe(now + 10_000);
+    expect(stall.unseenSince(now + 30_000, now + 29_500)).toBe(now + 30_000);
+    // Before it: as without.
+    expect(stall.unseenSince(now + 30_000, since - 5_000)).toBe(since);
+  });
+
   it('[H487] a stall said while it goes on is said again at its end, with its total', () => {
     const said: Array<[number, number, boolean]> = [];
     // Thresholds a tenth of the real ones (1 s said, 10 s ongoing, 1 s apart), so the test sleeps about 1.2 s, not 12.

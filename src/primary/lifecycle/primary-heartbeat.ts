@@ -117,9 +117,9 @@ export class PrimaryHeartbeat {
    * Since when the primary may not have seen what happened up to `now` (ms since the epoch): its
    * stall is checked first, as an exit may be read before the timers that would measure it.
    */
-  unseenSince(now: number): number {
+  unseenSince(now: number, ranAt?: number): number {
     this.#stall.check(now);
-    return this.#stall.unseenSince(now);
+    return this.#stall.unseenSince(now, ranAt);
   }
 
   #tick(): void {

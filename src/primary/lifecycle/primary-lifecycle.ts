@@ -210,7 +210,7 @@ export class PrimaryLifecycle {
         },
       });
       const heartbeatClock = this.#heartbeat;
-      context.pool.unseenSince = (now) => heartbeatClock.unseenSince(now);
+      context.pool.unseenSince = (now, ranAt) => heartbeatClock.unseenSince(now, ranAt);
     }
   }
 

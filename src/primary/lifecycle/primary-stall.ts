@@ -133,11 +133,17 @@ export class PrimaryStall {
    * start of a stall or clock jump of `kReportStallMs` or more that ended within `kSeenWithinMs` before `at`, else `at`
    * itself. An exit seen then may have come at any time since (H486: a worker crashed while the
    * primary was stopped 4 s was counted ready 4 s longer, past `stableAfterMs`). Call `check()` first.
+   * `ranAt`: when the primary is known to have run (it handled the worker's ready notice then):
+   * only the part of the stall after it counts. A stall that ended before a worker became ready
+   * hid nothing of it (under-load suite: `at least 0 ms after it became ready (its exit was seen
+   * only after the primary's own 7 ms stall)`, H698).
    */
-  unseenSince(at: number): number {
+  unseenSince(at: number, ranAt?: number): number {
     const unseen = this.#lastUnseen;
+    if (unseen === undefined || at - unseen.endAt > kSeenWithinMs || unseen.startAt >= at) return at;
+    const since = Math.max(unseen.startAt, ranAt ?? unseen.startAt);
     // Shorter ones are a loaded machine's (tens to hundreds of ms): said as a stall neither.
-    return unseen !== undefined && unseen.endAt - unseen.startAt >= this.limits.reportMs && at - unseen.endAt <= kSeenWithinMs && unseen.startAt < at ? unseen.startAt : at;
+    return unseen.endAt - since >= this.limits.reportMs ? since : at;
   }
 
   #sayEpisode(): void {

@@ -136,9 +136,10 @@ export class WorkerPool {
   /**
    * Since when the primary may not have seen what happened up to `now` (the heartbeat's stall
    * clock, H486), set by the lifecycle when there is a heartbeat: a crash seen just after the
-   * primary's own stall may have come at any point of it.
+   * primary's own stall may have come at any point of it. `ranAt`: when the primary is known to
+   * have run (it saw the worker ready then): a stall before it hid nothing (H698).
    */
-  unseenSince: ((now: number) => number) | undefined;
+  unseenSince: ((now: number, ranAt?: number) => number) | undefined;
   #isClosed = false;
   /** Keeps the process alive while no worker is left (`holdWithoutWorkers`). */
   #noWorkerHold: NodeJS.Timeout | undefined;
@@ -866,7 +867,7 @@ export class WorkerPool {
     // channel ends, which a process it started may delay for good (H456). What it wrote is still read.
     markExited(record.clusterWorker);
     const seenAt = Date.now();
-    record.exitSeen = { at: seenAt, unseenSince: this.unseenSince?.(seenAt) ?? seenAt };
+    record.exitSeen = { at: seenAt, unseenSince: this.unseenSince?.(seenAt, record.readyAt) ?? seenAt };
     // Its bulk pipe read to its end before the exit was seen: nothing more comes on it (H499).
     if (record.isBulkEnded) record.endpoint.endBulk();
     const mayBeGroupStop = (signal === 'SIGINT' || signal === 'SIGTERM') && !record.stopRequested && !record.isKilledByPrimary();

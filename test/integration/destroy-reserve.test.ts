@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import { wholeMs } from '../../src/whole-ms.js';
 import type { WorkerHandle } from '../../src/index.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { onCleanup } from '../helpers/cleanup.js';
@@ -72,7 +73,7 @@ describe('the time kept for _destroy', () => {
     expect(event).toMatchObject({ worker, openRequests: 1, reason: 'deadline' });
     expect(event.timeoutMs).toBeLessThanOrEqual(kOwnStopMs - kReservedMs);
     await expect(long).resolves.toBe('ECONNRESET');
-    expect(text()).toContain(`WARN worker ${worker.id} cut off 1 request still open at its shutdown deadline (${event.timeoutMs} ms after its stop began); it exits with code 1.`);
+    expect(text()).toContain(`WARN worker ${worker.id} cut off 1 request still open at its shutdown deadline (${wholeMs(event.timeoutMs)} ms after its stop began); it exits with code 1.`);
     expect(timeouts.events).toEqual([]);
     expect(text()).not.toContain('did not finish');
   });
@@ -88,7 +89,7 @@ describe('the time kept for _destroy', () => {
     // Before H360: a few ms less (the stop's own work after the drain came out of it: 217 of 225 ms).
     expect(event.timeoutMs).toBe(reservedMs);
     expect(event.shortenedBy).toBeUndefined();
-    expect(text()).toContain(`WARN worker ${worker.id}: _destroy() did not finish within ${event.timeoutMs} ms, the worker's own deadline; it exits with code 1. Raise the shutdownTimeoutMs option if _destroy() needs longer`);
+    expect(text()).toContain(`WARN worker ${worker.id}: _destroy() did not finish within ${wholeMs(event.timeoutMs)} ms, the worker's own deadline; it exits with code 1. Raise the shutdownTimeoutMs option if _destroy() needs longer`);
   });
 
   it('[H350] a _destroy left almost no time by an event loop held through the stop: the line says what used its time', async () => {
@@ -105,9 +106,9 @@ describe('the time kept for _destroy', () => {
     expect(event.timeoutMs).toBeLessThan(reservedMs / 2);
     // Before: `_destroy() did not finish within 4 ms, the worker's own deadline`, as if it had been given 4 ms.
     expect(text()).toContain(
-      `WARN worker ${worker!.id}: _destroy() was left only ${event.timeoutMs} ms of the worker's own deadline, not the ${reservedMs} ms kept for it, and did not finish in them: the worker's event loop was held past the end of its drain`,
+      `WARN worker ${worker!.id}: _destroy() was left only ${wholeMs(event.timeoutMs)} ms of the worker's own deadline, not the ${reservedMs} ms kept for it, and did not finish in them: the worker's event loop was held past the end of its drain`,
     );
-    expect(text()).not.toContain(`_destroy() did not finish within ${event.timeoutMs} ms`);
+    expect(text()).not.toContain(`_destroy() did not finish within ${wholeMs(event.timeoutMs)} ms`);
   });
 
   it("[H360] a request cut off after a 'shutdown' listener held the event loop past the drain's end: the line gives the time since the primary's ask and blames the held loop, not the timeout", async () => {
@@ -128,7 +129,7 @@ describe('the time kept for _destroy', () => {
     expect(text()).toContain(
       `WARN worker ${worker.id} cut off 1 request still open ${event.elapsedMs} ms after the primary asked it to stop: ` +
         `its event loop was held for ${event.heldMs} ms after the ask before its drain could begin (synchronous code running as the stop came, as in a request or message handler, ` +
-        `or in a 'shutdown' listener, or a machine too busy to run it), past its shutdown deadline (${event.timeoutMs} ms after the ask), so its drain had no time; it exits with code 1. ` +
+        `or in a 'shutdown' listener, or a machine too busy to run it), past its shutdown deadline (${wholeMs(event.timeoutMs)} ms after the ask), so its drain had no time; it exits with code 1. ` +
         'Code that blocks the event loop delays every stop',
     );
     expect(text()).not.toContain('Raise the shutdownTimeoutMs option');
@@ -169,9 +170,9 @@ describe('the time kept for _destroy', () => {
     const reservedMs = expectReserved(event);
     expect(event.timeoutMs).toBeLessThan(reservedMs / 2);
     expect(text()).toContain(
-      `WARN worker ${worker.id}: _destroy() was left only ${event.timeoutMs} ms of the worker's own deadline, not the ${reservedMs} ms kept for it, and did not finish in them: the stop came while the worker was still starting, and waited for its _init() to finish until after the drain's end.`,
+      `WARN worker ${worker.id}: _destroy() was left only ${wholeMs(event.timeoutMs)} ms of the worker's own deadline, not the ${reservedMs} ms kept for it, and did not finish in them: the stop came while the worker was still starting, and waited for its _init() to finish until after the drain's end.`,
     );
-    expect(text()).toContain(`worker ${worker.id} did not stop cleanly: its stop came while it was still starting, and its _destroy() was left only ${event.timeoutMs} ms`);
+    expect(text()).toContain(`worker ${worker.id} did not stop cleanly: its stop came while it was still starting, and its _destroy() was left only ${wholeMs(event.timeoutMs)} ms`);
   });
 
   it('[H350] a worker without a _destroy of its own keeps no time for one: its requests get the whole of its own stop', async () => {

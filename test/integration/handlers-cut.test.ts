@@ -6,6 +6,7 @@
  * only the sender's WorkerExitedError showed it (newcomer t25, finding 3).
  */
 import { describe, expect, it } from '@jest/globals';
+import { wholeMs } from '../../src/whole-ms.js';
 import { MessageTimeoutError, WorkerExitedError, type WorkerRequestsCutEvent } from '../../src/index.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { testPrimary } from '../helpers/primary.js';
@@ -36,7 +37,7 @@ describe('message handlers still running at the stop deadline', () => {
     const event = await cut;
     expect(event).toMatchObject({ worker, openRequests: 3, reason: 'handlers', messageTypes: ['hang', 'slow'] });
     for (const outcome of await Promise.all(abandoned)) expect(outcome).toBeInstanceOf(WorkerExitedError);
-    expect(text()).toContain(`WARN worker ${worker!.id} abandoned 3 message handlers still running at its shutdown deadline (${event.timeoutMs} ms after its stop began), of "hang", "slow": their requesters get no reply; it exits with code 1.`);
+    expect(text()).toContain(`WARN worker ${worker!.id} abandoned 3 message handlers still running at its shutdown deadline (${wholeMs(event.timeoutMs)} ms after its stop began), of "hang", "slow": their requesters get no reply; it exits with code 1.`);
     expect(text()).toMatch(/shutdown complete: 1 worker did not stop cleanly, 3 requests cut off/);
   });
 
@@ -53,7 +54,7 @@ describe('message handlers still running at the stop deadline', () => {
     const event = await cut;
     expect(event).toMatchObject({ worker, openRequests: 0, givenUp: 1, reason: 'handlers', messageTypes: ['hang'] });
     expect(text()).toContain(
-      `WARN worker ${worker!.id} abandoned 1 message handler still running at its shutdown deadline (${event.timeoutMs} ms after its stop began), of "hang": its requester had already given up (its request timed out or was aborted), so no reply is lost with it; it exits with code 1.`,
+      `WARN worker ${worker!.id} abandoned 1 message handler still running at its shutdown deadline (${wholeMs(event.timeoutMs)} ms after its stop began), of "hang": its requester had already given up (its request timed out or was aborted), so no reply is lost with it; it exits with code 1.`,
     );
     expect(text()).not.toMatch(/requests? cut off/);
   });

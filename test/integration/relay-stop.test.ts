@@ -7,6 +7,7 @@
  * "exited with code 0" (hostile t29, F1).
  */
 import { describe, expect, it } from '@jest/globals';
+import { wholeMs } from '../../src/whole-ms.js';
 import { RemoteError, WorkerExitedError, type ShutdownReport, type WorkerMessageEvent, type WorkerRequestsCutEvent } from '../../src/index.js';
 import type { ToPrimary } from '../fixtures/protocol.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
@@ -90,7 +91,7 @@ describe('a worker stopped while it handles a relayed sendTo()', () => {
     await expect(primary.stopWorker(bob, { timeoutMs: kStopMs })).resolves.toBe('failed');
     const event = await cut;
     expect(event).toMatchObject({ worker: bob, openRequests: 1, reason: 'handlers', messageTypes: ['hang'] });
-    expect(text()).toContain(`WARN worker ${bob.id} abandoned 1 message handler still running at its shutdown deadline (${event.timeoutMs} ms after its stop began), of "hang": its requester gets no reply`);
+    expect(text()).toContain(`WARN worker ${bob.id} abandoned 1 message handler still running at its shutdown deadline (${wholeMs(event.timeoutMs)} ms after its stop began), of "hang": its requester gets no reply`);
     const { error } = (await outcome) as { error: RemoteError };
     expect(error).toBeInstanceOf(RemoteError);
     expect(error.remoteName).toBe(WorkerExitedError.name);

@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import { describe, expect, it } from '@jest/globals';
+import { wholeMs } from '../../src/whole-ms.js';
 import { WorkerExitedError, type WorkerHandle } from '../../src/index.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { getStatus as get } from '../helpers/http.js';
@@ -33,7 +34,7 @@ describe('requests cut off at the stop deadline', () => {
     expect(event.timeoutMs).toBeLessThanOrEqual(3_000);
     await expect(short).resolves.toBe(200);
     await expect(long).resolves.toBe('ECONNRESET');
-    expect(text()).toContain(`[t] WARN worker ${worker!.id} cut off 1 request still open at its shutdown deadline (${event.timeoutMs} ms after its stop began); it exits with code 1.`);
+    expect(text()).toContain(`[t] WARN worker ${worker!.id} cut off 1 request still open at its shutdown deadline (${wholeMs(event.timeoutMs)} ms after its stop began); it exits with code 1.`);
     // Retest t68b: `Raise the shutdownTimeoutMs option`, which this stop did not use.
     expect(text()).toContain('it exits with code 1. Give stopWorker() a longer timeoutMs if requests take longer');
   });

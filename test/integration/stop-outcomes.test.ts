@@ -5,6 +5,7 @@
  * stopWorker(), reload() and scale() down, with an event and a log line naming the worker.
  */
 import { describe, expect, it } from '@jest/globals';
+import { wholeMs } from '../../src/whole-ms.js';
 import { recordClusterEvents } from '../../src/control/record-events.js';
 import type { WorkerHandle } from '../../src/index.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
@@ -31,7 +32,7 @@ describe('stop outcomes', () => {
     expect(timeoutMs).toBeLessThanOrEqual(6_000);
     // Before: the line ended there, with no word of what sets the time _destroy had (hostile t69).
     expect(text()).toContain(
-      `[t] WARN worker ${hangs!.id}: _destroy() did not finish within ${timeoutMs} ms, the worker's own deadline; it exits with code 1. ` +
+      `[t] WARN worker ${hangs!.id}: _destroy() did not finish within ${wholeMs(timeoutMs)} ms, the worker's own deadline; it exits with code 1. ` +
         "Give shutdown() a longer timeoutMs if _destroy() needs longer (the worker's own deadline comes before the stop's timeout, to leave time for its exit), or have it finish sooner",
     );
     expect(text()).toContain(`[t] WARN worker ${hangs!.id} did not stop cleanly: it exited with code 1`);

@@ -90,6 +90,16 @@ export interface WorkerExitEvent {
    */
   readonly isEndedUnstarted?: boolean;
   /**
+   * True when it died of SIGHUP while still loading (not ready yet), and the primary got a SIGHUP
+   * of its own within 2 s before (or just after): the signal was sent to the whole process group
+   * (`kill -HUP -<pgid>`, a terminal's hangup) and reached the worker before it listened for
+   * SIGHUP, and Node's default for SIGHUP ends a process. No fault of its script, and no failed
+   * start: a reload forks its replacement again (up to 3 times), a restart comes at once,
+   * uncounted by the crash-loop breaker. Only when the primary handles signals
+   * (`handleSignals`). Absent otherwise.
+   */
+  readonly isGroupHangup?: true;
+  /**
    * The stop signal (SIGINT, SIGTERM) the worker said it received when no stop of the primary's
    * had asked it to go: it stopped on its own on a signal from outside clusterkit (`kill`, a
    * process manager, a container runtime, its own code), and its exit with code 0 is told so

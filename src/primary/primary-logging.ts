@@ -7,7 +7,7 @@
  * takes (its `_init` error, its exit, the crash, the restart): a failed start of N workers is
  * N lines, not a screenful per worker.
  */
-import { splitKillReason } from './pool/worker-record.js';
+import { splitKillReason, type WorkerRecord } from './pool/worker-record.js';
 import { formatElapsed } from '../duration.js';
 import { wholeMs } from '../whole-ms.js';
 import { formatBytes } from '../format-bytes.js';
@@ -166,7 +166,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   const killedByPrimary = new WeakSet<WorkerHandle>();
   /** Workers a forced stop killed (`shutdownForced`): its line said them, and the exit follows. */
   const forcedKills = new WeakSet<WorkerHandle>();
-  primary.on('workerExit', ({ worker, code, signal, expected, killed, killedFor, isStopUnfinished, isEndedUnstarted, isChannelBacklogged, backlogOf, stopSignal, lostRequests, isLowerBound, resetConnections, beforeTakeover }) => {
+  primary.on('workerExit', ({ worker, code, signal, expected, killed, killedFor, isStopUnfinished, isEndedUnstarted, isGroupHangup, isChannelBacklogged, backlogOf, stopSignal, lostRequests, isLowerBound, resetConnections, beforeTakeover }) => {
     if (forcedKills.has(worker)) return;
     const fields = { ...ids(worker), code, signal };
     // What the primary's kill cut, on the kill's own line as on a crash's (H367).
@@ -191,6 +191,9 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       logger.warn(fields, `worker ${worker.id} did not stop cleanly: its stop came while it was still starting, and ${overran}; it ${describeExit(code, signal, worker.pid)}`);
     } else if (isEndedUnstarted === true) {
       logger.info(fields, `worker ${worker.id} stopped before it was ready: its stop came before its code started (ended by SIGTERM)`);
+    } else if (failedBeforeReady && isGroupHangup === true && startupError === undefined) {
+      // A group's SIGHUP that asked the primary for a reload too (retest t72 N2): told as what it was, not as an error of the script.
+      logger.warn({ ...fields, isGroupHangup }, `worker ${worker.id} could not start: ${describeGroupHangup(recordOf(worker), primary.options.restart !== false)}`);
     } else if (failedBeforeReady) {
       logger.error(stopSignal === undefined ? fields : { ...fields, stopSignal }, `worker ${worker.id} could not start: ${startFailure(worker, startupError, code, signal, stopSignal)}`);
     } else if (!expected && stopSignal !== undefined && code === 0 && signal === null) {
@@ -723,6 +726,24 @@ function died(signal: NodeJS.Signals | null, error: unknown): string {
   // Its own fatal error (V8 out of memory, process.abort(), a segfault): no sender to look for (H296).
   if (isSelfFatalSignal(signal)) return diedOfFatalSignal(signal);
   return killedFromOutside(signal);
+}
+
+/**
+ * A worker still loading killed by a SIGHUP sent to the whole process group, which the primary
+ * got too (`WorkerExitEvent.isGroupHangup`), as a clause after "worker 3 could not start: ",
+ * with what comes next: a reload's replacement is forked again, a slot's worker restarted.
+ */
+function describeGroupHangup(record: WorkerRecord | undefined, restarts: boolean): string {
+  const isReplacement = record !== undefined && record.slot.current !== record;
+  const next = isReplacement
+    ? 'the reload forks its replacement again (3 times in a row at most)'
+    : restarts
+      ? 'it is started again at once'
+      : 'restarts are off (restart: false), so its slot is not started again';
+  return (
+    "it was killed by a SIGHUP sent to the whole process group (kill -HUP -<pgid>, a terminal's hangup), which reached the primary too: " +
+    `it was still loading, before it listened for SIGHUP, and Node's default for SIGHUP ends a process. No fault of its script and no failed start: ${next}`
+  );
 }
 
 /** Why a worker could not start, as a clause after "worker 3 could not start: ". */

@@ -3,7 +3,7 @@
  * signal, and what log-rotation scripts send), a SIGINT after a SIGTERM, and `--env` naming
  * clusterkit's own variables. The CLI binary run directly, as users run it.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { kRepeatWindowMs } from '../../src/primary/lifecycle/stop-signal-repeat.js';
@@ -14,6 +14,9 @@ import { kRepoRoot } from '../helpers/spawn.js';
 import { cleanUpCli, cli, readyPids, runtimeDir, startCli, tempProject } from './cli-process.js';
 
 afterEach(() => cleanUpCli());
+
+/** Holds a worker in its loading, before it listens for SIGHUP, while HOLD_FILE exists. */
+const kHoldPreload = join(kRepoRoot, 'test/fixtures/cli-hold-preload.mjs');
 
 const describeOnPosix = process.platform === 'win32' ? describe.skip : describe;
 
@@ -83,6 +86,58 @@ describeOnPosix('clusterkit run: stray signals', () => {
     process.kill(run.child.pid!, 'SIGTERM');
     await expect(run.exited()).resolves.toBe(0);
     await waitUntilGone(pids);
+  });
+
+  it('[H699] a second group SIGHUP that kills a reload\'s replacement still loading (before it listens for SIGHUP): forked again, no failed reload, no error line', async () => {
+    const runtime = runtimeDir();
+    const hold = join(tempProject({}), 'hold');
+    const run = startCli(['run', 'test/fixtures/cli-env-server.mjs', '-w', '1', '--name', 'huptwice', `--node-arg=--import=${kHoldPreload}`], {
+      runtime,
+      env: { PORT: String(await freePort()), HOLD_FILE: hold },
+    });
+    await run.waitFor(/service huptwice started: 1 worker/);
+    writeFileSync(hold, '');
+    process.kill(-run.child.pid!, 'SIGHUP');
+    // The replacement, forked once the first signal's copies had time to come, loads: a second
+    // group SIGHUP (more than kRepeatWindowMs later) reaches it before it listens for SIGHUP.
+    const [, holding] = await run.waitFor(/holding (\d+)/);
+    process.kill(-run.child.pid!, 'SIGHUP');
+    await waitUntilGone([Number(holding)]);
+    // Before (retest t72 N2): `ERROR worker 2 could not start: it was killed by SIGHUP from outside
+    // clusterkit`, then `ERROR rolling reload failed: The replacement for worker slot 0 failed to start`.
+    await run.waitFor(
+      /\[huptwice\] WARN worker 2 could not start: it was killed by a SIGHUP sent to the whole process group \(kill -HUP -<pgid>, a terminal's hangup\), which reached the primary too: it was still loading, before it listened for SIGHUP, and Node's default for SIGHUP ends a process\. No fault of its script and no failed start: the reload forks its replacement again \(3 times in a row at most\) .*isGroupHangup=true/,
+    );
+    rmSync(hold);
+    // The reload the second SIGHUP asked for runs after the first.
+    await run.waitFor(/rolling reload complete[^]*rolling reload complete/);
+    expect(run.output()).not.toMatch(/ERROR|reload failed|killed by SIGHUP from outside/);
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('[H699] a group SIGHUP that kills a crashed worker\'s restart still loading: started again at once, not counted as a failed start', async () => {
+    const runtime = runtimeDir();
+    const hold = join(tempProject({}), 'hold');
+    // The kill below, soon after ready, counts as one failed start: one more would give the slot up.
+    const run = startCli(['run', 'test/fixtures/cli-env-server.mjs', '-w', '1', '--name', 'huprestart', '--max-startup-failures', '2', `--node-arg=--import=${kHoldPreload}`], {
+      runtime,
+      env: { PORT: String(await freePort()), HOLD_FILE: hold },
+    });
+    await run.waitFor(/service huprestart started: 1 worker/);
+    writeFileSync(hold, '');
+    process.kill(readyPids(run)[0]!, 'SIGKILL');
+    const [, holding] = await run.waitFor(/holding (\d+)/);
+    process.kill(-run.child.pid!, 'SIGHUP');
+    await waitUntilGone([Number(holding)]);
+    await run.waitFor(/\[huprestart\] WARN worker 2 could not start: it was killed by a SIGHUP sent to the whole process group .*No fault of its script and no failed start: it is started again at once .*isGroupHangup=true/);
+    rmSync(hold);
+    await run.waitFor(/rolling reload complete/);
+    const status = await cli(['status', 'huprestart'], { runtime });
+    expect(status.stdout).toMatch(/^cluster huprestart {2}pid \d+ {2}running/);
+    expect(run.output()).not.toMatch(/crash loop|gave up|given up|killed by SIGHUP from outside/);
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
   });
 
   it('[H291][H313] SIGHUP to one worker alone (kill -HUP <worker pid>): its line says so, that nothing reloads and the command that reloads this cluster; no reload runs', async () => {

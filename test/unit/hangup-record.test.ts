@@ -25,4 +25,14 @@ describe('HangupRecord', () => {
     expect(record.answer(true)).toEqual({ outcome: 'stopping' });
     expect(record.answer(false)).toEqual({ outcome: 'unknown' });
   });
+
+  it('[H699] heardSince: a SIGHUP of its own up to 2 s before a worker died, or after, is the same group signal; none, or an older one, is not', () => {
+    const record = new HangupRecord();
+    const now = performance.now();
+    expect(record.heardSince(now)).toBe(false);
+    record.note('reload');
+    expect(record.heardSince(now)).toBe(true);
+    expect(record.heardSince(now + 1_900)).toBe(true);
+    expect(record.heardSince(now + 10_000)).toBe(false);
+  });
 });

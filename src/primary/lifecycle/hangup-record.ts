@@ -35,6 +35,15 @@ export class HangupRecord {
     this.#pending?.settle(outcome);
   }
 
+  /**
+   * Whether the primary got a SIGHUP of its own at most `kRecentMs` before `at` (a
+   * `performance.now()` time), or since: a worker still loading that died of SIGHUP then had the
+   * same signal, sent to the whole process group (hangup-collateral in worker-pool.ts).
+   */
+  heardSince(at: number): boolean {
+    return this.#last !== undefined && this.#last.at >= at - kRecentMs;
+  }
+
   /** The answer to a worker's `$hangup`; `isHandled`: the primary handles signals (`handleSignals`). */
   answer(isHandled: boolean): HangupReply | Promise<HangupReply> {
     if (!isHandled) return this.#reply('unknown');

@@ -174,6 +174,8 @@ export class PrimaryLifecycle {
     this.#context = context;
     this.#hooks = hooks;
     this.#reloadContext = { pool: context.pool, options: context.options, emit: context.emit, isRunning: () => this.#state === 'running', whenStopping: this.#stopping.promise };
+    // A worker still loading that a group's SIGHUP killed is started again, uncounted (retest t72 N2).
+    context.pool.hangupHeardSince = (at) => this.hangups.heardSince(at);
     const { heartbeat, maxMemoryMb, cronRestart } = context.options;
     // A reload that fails says so itself (`reloadFailed`), and the schedule goes on; one under way is joined.
     if (cronRestart !== undefined) this.#cronRestart = new CronRestart(cronRestart, () => void this.reload('schedule').catch(() => {}));

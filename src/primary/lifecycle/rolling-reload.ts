@@ -27,6 +27,13 @@ import { describeHeapFigures, heapPressureOf, kGcNearLimit } from '../pool/heap-
 /** How long a failed replacement may take to go away. */
 const kFailedReplacementStopMs = 2_000;
 
+/**
+ * How many times in a row a replacement killed while loading by a group's SIGHUP (a second
+ * `kill -HUP -<pgid>` during the reload, `WorkerExitEvent.isGroupHangup`) is forked again before
+ * the reload fails: a group signalled without end fails it, as a crashing build does.
+ */
+const kMaxHangupReforks = 3;
+
 /** How far behind Date.now() a file's mtime may be: Linux stamps it from a coarse clock (a tick, 4 ms at 250 Hz). */
 const kMtimeSlackMs = 20;
 
@@ -309,6 +316,7 @@ async function replaceInSlot(
   restartsWait = false,
   taken?: TakenReplacements,
   reload?: ReloadProgress,
+  reforks = 0,
 ): Promise<ShutdownReport | undefined> {
   const { pool, options } = context;
   const old = slot.current;
@@ -398,6 +406,12 @@ async function replaceInSlot(
         `${shown || 'a watched file'} changed (written, made or removed) while the replacement for worker slot ${slot.index}, ${incoming.describe()}, was starting: it ran the code from before that change (or a file caught half written), so it was stopped and the reload superseded; ${progress} (they keep serving until the reload for the change replaces them again), and the old worker of slot ${slot.index} and of the slots not replaced keep serving. A reload for the change follows.`,
         { cause: error, isSuperseded: true },
       );
+    }
+    // Killed while loading by a SIGHUP sent to the whole process group, which asked the primary
+    // for a reload too (retest t72 N2): no failure of the new code. Forked again while the old
+    // worker serves on.
+    if (!isProving && incoming.isGroupHangup && slot.current === old && old.state !== 'exited' && reforks < kMaxHangupReforks) {
+      return replaceInSlot(context, slot, progress, restartsWait, taken, reload, reforks + 1);
     }
     // Ready, and serving, before it exited or went silent within minReadyMs: no failed start (retest t36 N3, H360).
     const failed = isProving ? 'became ready but did not stay up' : 'failed to start';

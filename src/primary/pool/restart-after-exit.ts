@@ -40,9 +40,13 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
   // Decided before the crash is told, so that its line and event say the wait (H366); the same
   // decision is acted on below. One that was never ready is decided there (its cause may retire it at once).
   const policy = context.options.restart;
-  const decided = policy !== false && wasReady ? decideRestart(slot.history, ended, policy, Date.now()) : undefined;
+  // Killed while loading by a SIGHUP sent to the whole process group, which the primary got too
+  // (retest t72 N2): no fault of its script and no failed start. Restarted at once, and the
+  // crash-loop breaker does not count it.
+  const collateral: RestartDecision | undefined = record.isGroupHangup && policy !== false ? { restart: true, delayMs: 0, attempt: slot.history.attempt + 1, history: slot.history } : undefined;
+  const decided: RestartDecision | undefined = collateral ?? (policy !== false && wasReady ? decideRestart(slot.history, ended, policy, Date.now()) : undefined);
   if (record.exitCode !== 0 || record.signal) {
-    const startupFailure = policy !== false && isStartupFailure(ended, policy);
+    const startupFailure = policy !== false && collateral === undefined && isStartupFailure(ended, policy);
     const lostRequests = record.lostRequests();
     context.emit('workerCrash', {
       worker: record.handle,

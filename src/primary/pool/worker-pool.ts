@@ -140,6 +140,12 @@ export class WorkerPool {
    * have run (it saw the worker ready then): a stall before it hid nothing (H698).
    */
   unseenSince: ((now: number, ranAt?: number) => number) | undefined;
+  /**
+   * Whether the primary got a SIGHUP of its own shortly before `at` (a `performance.now()` time)
+   * or since (hangup-record.ts), set by the lifecycle: a worker still loading that died of SIGHUP
+   * then had the same signal, sent to the whole process group (retest t72 N2).
+   */
+  hangupHeardSince: ((at: number) => boolean) | undefined;
   #isClosed = false;
   /** Keeps the process alive while no worker is left (`holdWithoutWorkers`). */
   #noWorkerHold: NodeJS.Timeout | undefined;
@@ -871,12 +877,23 @@ export class WorkerPool {
     // Its bulk pipe read to its end before the exit was seen: nothing more comes on it (H499).
     if (record.isBulkEnded) record.endpoint.endBulk();
     const mayBeGroupStop = (signal === 'SIGINT' || signal === 'SIGTERM') && !record.stopRequested && !record.isKilledByPrimary();
+    // A worker still loading does not listen for SIGHUP yet, and Node's default for it ends the
+    // process: a group's SIGHUP (a second `kill -HUP -<pgid>` during a reload) killed it along
+    // with asking the primary to reload. Its verdict waits for the primary's own copy as for a
+    // group stop; heard, its exit is no failed start (hangup-collateral, retest t72 N2).
+    const mayBeGroupHangup = signal === 'SIGHUP' && record.readyAt === undefined && !record.stopRequested && !record.isKilledByPrimary() && this.hangupHeardSince !== undefined;
+    const diedAt = performance.now();
+    const isHangupHeard = () => this.hangupHeardSince?.(diedAt) === true;
     const startedAt = Date.now();
     // The shutdown began once the pool closed: its stop of the workers (which marks them) comes after its hooks and intake drain.
     const isStopping = () => record.stopRequested || this.#isClosed;
     const isDelivered = () =>
-      !record.clusterWorker.isConnected() && !record.endpoint.isHoldingFrames && (!mayBeGroupStop || isStopping() || Date.now() - startedAt >= kGroupSignalWindowMs);
+      !record.clusterWorker.isConnected() &&
+      !record.endpoint.isHoldingFrames &&
+      (!mayBeGroupStop || isStopping() || Date.now() - startedAt >= kGroupSignalWindowMs) &&
+      (!mayBeGroupHangup || isHangupHeard() || Date.now() - startedAt >= kGroupSignalWindowMs);
     const verdict = () => {
+      if (mayBeGroupHangup && isHangupHeard()) record.isGroupHangup = true;
       // Taken into the shutdown that began (before its exit was read, or while its verdict waited): stopped, not a failed start or a crash.
       if (mayBeGroupStop && this.#isClosed && !record.stopRequested) this.markStopping(record);
       this.#onExit(record, code, signal);
@@ -948,6 +965,7 @@ export class WorkerPool {
       ...(killed && record.killedFor !== undefined ? { killedFor: record.killedFor } : {}),
       isStopUnfinished,
       ...(isEndedUnstarted ? { isEndedUnstarted } : {}),
+      ...(record.isGroupHangup ? { isGroupHangup: true } : {}),
       ...(record.stopSignal !== undefined && !record.stopRequested ? { stopSignal: record.stopSignal } : {}),
       ...(isChannelBacklogged ? { isChannelBacklogged, backlogOf: isReadingBacklog ? ('worker' as const) : ('primary' as const) } : {}),
       // A replacement gone before its takeover: no crash follows, its exit says what it cut (H360).

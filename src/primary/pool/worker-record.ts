@@ -460,6 +460,12 @@ export class WorkerRecord {
   /** Set when its stop ended it with SIGTERM before its `$hello` (end-unstarted.ts). */
   isEndedUnstarted = false;
   /**
+   * Set when it died of SIGHUP while still loading, as the primary got a SIGHUP of its own: the
+   * signal was sent to the whole process group, and reached it before it listened for SIGHUP
+   * (worker-pool.ts `#onProcessExit`). No failed start: it is started again, uncounted.
+   */
+  isGroupHangup = false;
+  /**
    * While it stops: the requests its tracked servers still have open, as it last reported
    * (`$drain`); undefined when it reported none (it tracks no server, or has not stopped).
    */

@@ -74,7 +74,8 @@ if (cluster.isPrimary) {
   const changed = new Promise((resolve) => primary.once('storeChange', resolve));
   primary.store.set('settings:theme', 'dark');
   await changed;
-  await new Promise((resolve) => setTimeout(resolve, 50)); // let the notifications arrive
+  // No wait for the watchers: each worker's change notice was written to its channel as the
+  // value was set, before the question below, and a channel delivers in order.
   const themes = await Promise.all(workers.map((worker) => primary.send(worker, 'theme')));
   console.log(`theme seen by the workers: ${[...new Set(themes)].join(', ')}`);
 

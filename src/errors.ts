@@ -305,6 +305,35 @@ export class StoreWatcherError extends ClusterKitError {
   }
 }
 
+/**
+ * A notification's `_onMessage_<type>` handler threw, or returned a promise that rejected
+ * (`isRejection`); `cause` is what was thrown. Nobody waits for a notification's outcome, so it is
+ * never thrown on: it is heard on the receiver's `'error'` event, or, when nothing listens, said
+ * as a `CLUSTERKIT_HANDLER_THREW` warning (at most 10 every 10 s). The receiver goes on.
+ */
+export class NotificationHandlerError extends ClusterKitError {
+  override readonly name = 'NotificationHandlerError';
+  readonly code = 'ERR_NOTIFICATION_HANDLER_FAILED';
+
+  constructor(
+    /** The notification's type. */
+    readonly messageType: string,
+    /** Who sent it: `worker 2 (pid 4242)` on the primary, `the primary` on a worker. */
+    readonly sender: string,
+    /** Whether the handler returned a promise that rejected (`false`: it threw). */
+    readonly isRejection: boolean,
+    /** On the primary: the id of the worker that sent it; undefined on a worker. */
+    readonly workerId: number | undefined,
+    options: { cause: unknown },
+  ) {
+    super(
+      `The handler of notification "${messageType}" from ${sender} ${isRejection ? 'rejected' : 'threw'}: ${describeError(options.cause)}. Nobody waits for a notification's outcome, so it is not thrown on, and the ` +
+        `${sender === 'the primary' ? 'worker' : 'primary'} goes on: catch in the handler, or listen for 'error' on the ${sender === 'the primary' ? 'worker' : 'primary'} to handle it.`,
+      options,
+    );
+  }
+}
+
 /** No reply arrived within the request's timeout. The request's pending entry is freed. */
 export class MessageTimeoutError extends ClusterKitError {
   override readonly name = 'MessageTimeoutError';

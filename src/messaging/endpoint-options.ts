@@ -55,10 +55,11 @@ export interface EndpointOptions {
   /** Reports failures that belong to no caller (a notification handler threw...). */
   onError: (error: Error) => void;
   /**
-   * Reports what the handler of a notification of `type` threw: no sender waits for it, so it
-   * must not end the process (`onError` when left out).
+   * Reports what the handler of a notification of `type` threw, or the promise it returned
+   * rejected with (`isRejection`): no sender waits for it, so it must not end the process
+   * (`onError` when left out, with what was thrown made readable).
    */
-  onHandlerError?: (error: Error, type: string) => void;
+  onHandlerError?: (thrown: unknown, type: string, isRejection: boolean) => void;
   /**
    * Tells notifications of `type` dropped for want of a handler, when the receiver has one
    * within 2 edits of it (`nearMiss`): `count` since the last time, at most once per type a

@@ -20,6 +20,7 @@ import { abortReason, nextRequestId, PendingRequests } from './pending.js';
 import { RecordReceiver } from './record-receiver.js';
 import { kMetricsRequest, kPingRequest, kRelayedRequest, kShutdownRequest, kSyncRequest } from './system-types.js';
 import { isError } from '../readable-error.js';
+import { toError } from '../to-error.js';
 import { stackless } from '../stackless.js';
 import { isAborted } from './on-abort.js';
 
@@ -107,7 +108,7 @@ export class Endpoint {
       handle: options.onInbound,
       workTypeOf: options.workTypeOf,
       onError: options.onError,
-      onHandlerError: options.onHandlerError ?? ((error) => options.onError(error)),
+      onHandlerError: options.onHandlerError ?? ((thrown, type) => options.onError(toError(thrown, `The handler for notification "${type}" threw`))),
       onDroppedNotification: options.onDroppedNotification,
       write: (kind, id, typeOrFault, payload, bytes) => this.#write(kind, id, typeOrFault, payload, bytes),
       isClosed: () => this.#closedBy !== undefined,

@@ -50,7 +50,7 @@ export interface InboundOptions {
   readonly workTypeOf?: ((type: string, payload: unknown) => string | undefined) | undefined;
   readonly onError: (error: Error) => void;
   /** Reports what a notification's handler threw (nobody waits for its outcome); see `EndpointOptions.onHandlerError`. */
-  readonly onHandlerError: (error: Error, type: string) => void;
+  readonly onHandlerError: (thrown: unknown, type: string, isRejection: boolean) => void;
   /** See `EndpointOptions.onDroppedNotification`. */
   readonly onDroppedNotification?: TellDropped | undefined;
   /** Writes one record to the peer. */
@@ -148,14 +148,14 @@ export class Inbound {
     try {
       const result = this.#options.handle(type, payload, false, 0);
       // Nobody waits for a notification's outcome, so a failure goes to the error channel.
-      if (isHandlerNotFound(result)) this.#reportHandlerError(type, result);
-      else if (isThenable(result)) result.then((value) => isHandlerNotFound(value) && this.#reportHandlerError(type, value), (error: unknown) => this.#reportHandlerError(type, error));
+      if (isHandlerNotFound(result)) this.#reportHandlerError(type, result, false);
+      else if (isThenable(result)) result.then((value) => isHandlerNotFound(value) && this.#reportHandlerError(type, value, true), (error: unknown) => this.#reportHandlerError(type, error, true));
     } catch (error) {
-      this.#reportHandlerError(type, error);
+      this.#reportHandlerError(type, error, false);
     }
   }
 
-  #reportHandlerError(type: string, error: unknown): void {
+  #reportHandlerError(type: string, error: unknown, isRejection: boolean): void {
     // Refused as this side stops (the worker takes no new message): no handler ran, none threw (retest t64).
     if (isShutdownRefusal(error)) return;
     if (isHandlerNotFound(error)) {
@@ -164,7 +164,7 @@ export class Inbound {
       if (nearMiss !== undefined) this.#dropped?.drop(type, nearMiss);
       return;
     }
-    this.#options.onHandlerError(toError(error, `The handler for notification "${type}" threw`), type);
+    this.#options.onHandlerError(error, type, isRejection);
   }
 
   #reply(id: number, type: string, value: unknown): void {

@@ -43,7 +43,7 @@ export interface PrimaryContext {
   /** Reports a failure the primary must not die of (on `error`; a process warning when nobody listens). */
   readonly reportWarning: (error: Error) => void;
   /** Reports what a worker's notification's handler threw (on `error`; a process warning when nobody listens). */
-  readonly reportHandlerError: (error: Error, what: string) => void;
+  readonly reportHandlerError: (error: Error, what: string, ...thrown: [thrown?: unknown]) => void;
 }
 
 /** What the facade supplies: its hooks, and the delivery of user messages from workers. */

@@ -4,7 +4,7 @@
  * primary's context (primary/primary-context.ts). Not part of the public API.
  */
 import cluster from 'node:cluster';
-import { ChannelCorruptError, NoHandlerError, PrimaryDisconnectedError } from '../errors.js';
+import { ChannelCorruptError, NoHandlerError, NotificationHandlerError, PrimaryDisconnectedError } from '../errors.js';
 import { Endpoint } from '../messaging/endpoint.js';
 import { isSystemType } from '../messaging/envelope.js';
 import { SystemRouter } from '../messaging/system-router.js';
@@ -80,7 +80,8 @@ export function createWorkerContext(options: NormalizedWorkerOptions, events: Sa
     // Never written: said so, as WorkerExitedError says it (newcomer t64: "before it replied" read as sent).
     channelClosedError: (type, isNotice) => new PrimaryDisconnectedError(notSentWords(type, true, isNotice)),
     onError: reportError,
-    onHandlerError: (error, type) => events.reportHandlerError(error, `the handler of notification "${type}" from the primary threw`),
+    onHandlerError: (thrown, type, isRejection) =>
+      events.reportHandlerError(new NotificationHandlerError(type, 'the primary', isRejection, undefined, { cause: thrown }), `the handler of notification "${type}" from the primary ${isRejection ? 'rejected' : 'threw'}`, thrown),
     onDroppedNotification: (type, nearMiss, count, windowMs, types) =>
       events.reportWarning(new NoHandlerError(type, `worker ${cluster.worker?.id ?? '?'} (pid ${process.pid})`, nearMiss, { count, sender: 'the primary', windowMs, ...(types === undefined ? {} : { types }) })),
     // Counted by the router with the system messages it drops (there is no one to warn: the

@@ -19,15 +19,40 @@ describe('throwing handlers and listeners with no error listener', () => {
     const advice = (side: string, owner: string) => `Nothing listens for 'error' on the ${owner}, so it is only said here: add ${side}.on('error', ...) to handle it, or catch in the handler`;
     expect(result.warnings).toEqual([
       expect.stringMatching(/^The handler of notification "syncThrow" from worker \d+ \(pid \d+\) threw: Error: primary sync boom\. /),
-      expect.stringMatching(/^The handler of notification "asyncThrow" from worker \d+ \(pid \d+\) threw: Error: primary async boom\. /),
+      expect.stringMatching(/^The handler of notification "asyncThrow" from worker \d+ \(pid \d+\) rejected: Error: primary async boom\. /),
     ]);
     for (const warning of result.warnings) expect(warning).toContain(advice('primary', 'ClusterPrimary'));
     expect(result.workerWarnings).toEqual([
       `The handler of notification "syncThrow" from the primary threw: Error: worker sync boom. ${advice('worker', 'ClusterWorker')}`,
-      `The handler of notification "asyncThrow" from the primary threw: Error: worker async boom. ${advice('worker', 'ClusterWorker')}`,
+      `The handler of notification "asyncThrow" from the primary rejected: Error: worker async boom. ${advice('worker', 'ClusterWorker')}`,
     ]);
     // Said on stderr with the handler's stack, where the throw was.
     expect(run.stderr()).toMatch(/ClusterkitWarning: The handler of notification "syncThrow" from the primary threw[^\n]*\nError: worker sync boom\n\s+at /);
+  });
+
+  it("[H700] an 'error' listener gets a NotificationHandlerError naming the type, the sender and whether it threw or rejected, with what was thrown as its cause", async () => {
+    const run = spawnScript(kFixture, { env: { MODE: 'heard' } });
+    expect(await run.exited()).toBe(0);
+    const line = run.stdout().split('\n').find((text) => text.includes('"result"'));
+    const result = JSON.parse(line!) as { heard: Record<string, unknown>[]; workerHeard: Record<string, unknown>[]; warnings: string[] };
+    // Before (hostile t71 F4): the bare Error (a RangeError from a handler given a 10,000-deep
+    // payload), nothing naming the notification or the worker it came from.
+    const primaryMessage = (type: string, how: string, what: string) =>
+      expect.stringMatching(
+        new RegExp(`^The handler of notification "${type}" from worker \\d+ \\(pid \\d+\\) ${how}: Error: ${what}\\. Nobody waits for a notification's outcome, so it is not thrown on, and the primary goes on: catch in the handler, or listen for 'error' on the primary to handle it\\.$`),
+      );
+    expect(result.heard).toEqual([
+      { name: 'NotificationHandlerError', code: 'ERR_NOTIFICATION_HANDLER_FAILED', messageType: 'syncThrow', sender: expect.stringMatching(/^worker \d+ \(pid \d+\)$/), workerId: expect.any(Number), isRejection: false, message: primaryMessage('syncThrow', 'threw', 'primary sync boom'), cause: 'primary sync boom' },
+      { name: 'NotificationHandlerError', code: 'ERR_NOTIFICATION_HANDLER_FAILED', messageType: 'asyncThrow', sender: expect.stringMatching(/^worker \d+ \(pid \d+\)$/), workerId: expect.any(Number), isRejection: true, message: primaryMessage('asyncThrow', 'rejected', 'primary async boom'), cause: 'primary async boom' },
+    ]);
+    const workerMessage = (type: string, how: string, what: string) =>
+      `The handler of notification "${type}" from the primary ${how}: Error: ${what}. Nobody waits for a notification's outcome, so it is not thrown on, and the worker goes on: catch in the handler, or listen for 'error' on the worker to handle it.`;
+    expect(result.workerHeard).toEqual([
+      { name: 'NotificationHandlerError', code: 'ERR_NOTIFICATION_HANDLER_FAILED', messageType: 'syncThrow', sender: 'the primary', workerId: null, isRejection: false, message: workerMessage('syncThrow', 'threw', 'worker sync boom'), cause: 'worker sync boom' },
+      { name: 'NotificationHandlerError', code: 'ERR_NOTIFICATION_HANDLER_FAILED', messageType: 'asyncThrow', sender: 'the primary', workerId: null, isRejection: true, message: workerMessage('asyncThrow', 'rejected', 'worker async boom'), cause: 'worker async boom' },
+    ]);
+    // Heard: no warning besides.
+    expect(result.warnings).toEqual([]);
   });
 
   it('[H428] a string thrown by a request handler reaches the requester as any non-Error value does', async () => {

@@ -60,6 +60,7 @@ function probeArguments(name: string): unknown[] {
     StoreFullError: ['key', 'maxStoreBytes', 100, 90, 2, 20],
     StoreWatchLimitError: ['key', 'maxStoreKeys', 10, 10, 40],
     StoreWatcherError: ['key', false, { cause: new Error('boom') }],
+    NotificationHandlerError: ['tick', 'worker 2 (pid 42)', false, 2, { cause: new Error('boom') }],
     RemoteError: ['t', 'the primary', { name: 'Error', message: 'm' }],
     NoHandlerError: ['t', 'the primary'],
     WorkerExitedError: [exit, 'before'],

@@ -3,7 +3,7 @@
  * channel, with the primary's limits. The channel starts held: Node drops what reaches a worker
  * before it listens, so nothing goes out until the worker's `$hello` opens it.
  */
-import { NoHandlerError, ShutdownInProgressError, type ProtocolProblem } from '../../errors.js';
+import { NoHandlerError, NotificationHandlerError, ShutdownInProgressError, type ProtocolProblem } from '../../errors.js';
 import { capitalize } from '../../capitalize.js';
 import { isSystemType } from '../../messaging/envelope.js';
 import { kRelayedRequest } from '../../messaging/system-types.js';
@@ -26,7 +26,7 @@ export function createWorkerEndpoint(
   options: NormalizedPrimaryOptions,
   onInbound: WorkerInbound,
   reportError: (error: Error) => void,
-  reportHandlerError: (error: Error, what: string) => void,
+  reportHandlerError: (error: Error, what: string, ...thrown: [thrown?: unknown]) => void,
   reportWarning: (error: Error) => void,
   onProtocolError: WorkerProtocolError,
   onBulkCorrupt: (record: WorkerRecord, reason: string, side: BulkFaultSide) => void,
@@ -45,7 +45,11 @@ export function createWorkerEndpoint(
     // Never written (lib t58): as for one sent once it exited.
     channelClosedError: (type) => record.notSentError(type, '(its IPC channel is closed) '),
     onError: reportError,
-    onHandlerError: (error, type) => reportHandlerError(error, `the handler of notification "${type}" from ${record.describe()} threw`),
+    // Wrapped, so that an 'error' listener learns the type and the worker (hostile t71 F4: a bare RangeError).
+    onHandlerError: (thrown, type, isRejection) => {
+      const error = new NotificationHandlerError(type, record.describe(), isRejection, record.id, { cause: thrown });
+      reportHandlerError(error, `the handler of notification "${type}" from ${record.describe()} ${isRejection ? 'rejected' : 'threw'}`, thrown);
+    },
     onDroppedNotification: (type, nearMiss, count, windowMs, types) => reportWarning(new NoHandlerError(type, 'the primary', nearMiss, { count, sender: record.describe(), windowMs, ...(types === undefined ? {} : { types }) })),
     onProtocolError: (problem, type) => onProtocolError(record, problem, type),
     held: true,

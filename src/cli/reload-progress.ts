@@ -63,6 +63,11 @@ export class ReloadProgressLines {
           this.#done++;
           lines.push(`slot ${event.slot}: worker ${exited.workerId} ${howExited(exited)} before the reload stopped it; worker ${event.workerId} ready (${this.#done}/${this.#total})`);
         }
+      } else if (event.type === 'workerExit' && event.expected !== true && event.groupHangup === true) {
+        // Killed while loading by a group's SIGHUP (H699): a replacement forked again, or a slot's
+        // restart started again; not the slot's old worker ending (retest t73: "worker 3 was
+        // killed by SIGHUP before the reload stopped it" for the replacement).
+        lines.push(`slot ${event.slot}: worker ${event.workerId}, still loading, was killed by a SIGHUP sent to the whole process group; a new worker starts in its place`);
       } else if (event.type === 'workerExit' && event.expected !== true) {
         this.#exitedOnOwn.set(event.slot!, event);
         // Its slot's replacement was ready already, serving beside it (minReadyMs): that one takes the

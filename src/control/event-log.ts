@@ -65,6 +65,8 @@ export interface ClusterEvent {
   killedByPrimary?: boolean;
   /** `workerExit`: present (true) when it exited with code 0 before its stop finished (`WorkerExitEvent.isStopUnfinished`). */
   stopUnfinished?: boolean;
+  /** `workerExit`: present (true) when a group's SIGHUP killed it while loading (`WorkerExitEvent.isGroupHangup`). */
+  groupHangup?: boolean;
   /** `workerRestart`: the worker it replaces, the backoff delay (ms) and the attempt (1 for the first). */
   previousId?: number;
   delayMs?: number;

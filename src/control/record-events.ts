@@ -23,12 +23,12 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
   const listeners = {
     workerFork: ({ worker: handle }) => log.append({ type: 'workerFork', ...worker(handle) }),
     workerReady: ({ worker: handle }) => log.append({ type: 'workerReady', ...worker(handle) }),
-    workerExit: ({ worker: handle, code, signal, expected, killed, isStopUnfinished, lostRequests, resetConnections, beforeTakeover }) => {
+    workerExit: ({ worker: handle, code, signal, expected, killed, isStopUnfinished, isGroupHangup, lostRequests, resetConnections, beforeTakeover }) => {
       if (killed && (lostRequests || resetConnections)) {
         cutAtKill.add(handle);
         cut(handle, lostRequests, resetConnections);
       }
-      log.append({ type: 'workerExit', ...worker(handle), code, signal, expected, ...(killed ? { killedByPrimary: true } : {}), ...(isStopUnfinished ? { stopUnfinished: true } : {}) });
+      log.append({ type: 'workerExit', ...worker(handle), code, signal, expected, ...(killed ? { killedByPrimary: true } : {}), ...(isStopUnfinished ? { stopUnfinished: true } : {}), ...(isGroupHangup ? { groupHangup: true } : {}) });
       // A replacement gone before its takeover has no workerCrash: what it cut is recorded as a crash's is (H360).
       if (beforeTakeover?.lostRequests) log.append({ type: 'workerRequestsCut', ...worker(handle), openRequests: beforeTakeover.lostRequests });
     },

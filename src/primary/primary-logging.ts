@@ -30,7 +30,8 @@ import { describeKilledDescendants, describeLeftRunning, kPidsInLine } from '../
 import { isPaused } from '../worker/process-table.js';
 import { describeCancelledRestarts, describeInterrupted, describeNotReplaced, describeVacant } from '../control/stop-counts.js';
 import { describeEnvChanges, type EnvChanges } from '../control/env-changes.js';
-import { isOutsideKillSignal, killedFromOutside, stoppedFromOutside } from './pool/outside-kill.js';
+import { isOutsideKillSignal, kGroupHangupHow, killedFromOutside, stoppedFromOutside } from './pool/outside-kill.js';
+import { kMaxGroupHangups } from './pool/slot.js';
 import { isOnSteeredPort } from './pool/silent-steer.js';
 import { describeHeapFigures, describeHeapPressure, kGcNearLimit, type HeapPressure } from './pool/heap-pressure.js';
 import { plural } from '../plural.js';
@@ -294,7 +295,8 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   });
   primary.on('workerRestart', ({ previous, worker, delayMs, attempt }) => {
     // After a failed start, its line said it all; the retry is a detail.
-    const level = previous.readyAt === undefined ? 'debug' : 'info';
+    // Unless a group's SIGHUP ended it, whose line promised this start (retest t73: no line came).
+    const level = previous.readyAt === undefined && recordOf(previous)?.isGroupHangup !== true ? 'debug' : 'info';
     // A worker that ran an env a failed reload put back (retest t63b: its slot went back to the env from before, unsaid).
     const isOtherEnv = recordOf(previous)?.env !== recordOf(worker)?.env;
     const env = isOtherEnv ? ', with the env in force (the one it replaces ran with the env of a reload that failed, which is not in force)' : '';
@@ -736,13 +738,13 @@ function died(signal: NodeJS.Signals | null, error: unknown): string {
 function describeGroupHangup(record: WorkerRecord | undefined, restarts: boolean): string {
   const isReplacement = record !== undefined && record.slot.current !== record;
   const next = isReplacement
-    ? 'the reload forks its replacement again (3 times in a row at most)'
+    ? 'not counted as a failed start, and the reload starts a new worker in its slot'
     : restarts
-      ? 'it is started again at once'
+      ? 'not counted as a failed start, and started again at once'
       : 'restarts are off (restart: false), so its slot is not started again';
   return (
-    "it was killed by a SIGHUP sent to the whole process group (kill -HUP -<pgid>, a terminal's hangup), which reached the primary too: " +
-    `it was still loading, before it listened for SIGHUP, and Node's default for SIGHUP ends a process. No fault of its script and no failed start: ${next}`
+    `it ${kGroupHangupHow}: it was still loading, before it listened for SIGHUP, and Node's default for SIGHUP ends a process. ` +
+    `No fault of its script: ${next} (${kMaxGroupHangups} times in a row at most; after that, such a death is a failed start)`
   );
 }
 

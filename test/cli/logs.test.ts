@@ -57,9 +57,17 @@ describe('clusterkit logs', () => {
     const runtime = runtimeDir();
     const project = mkdtempSync(join(tmpdir(), 'ck-logs-'));
     onCleanup(() => rmSync(project, { recursive: true, force: true }));
-    writeFileSync(join(project, 'app.cjs'), "for (let i = 0; i < 2500; i++) console.log('line ' + i);\nfor (let i = 0; i < 3; i++) console.error('err ' + i);\nconsole.log('all said');\nsetInterval(() => {}, 1000);\n");
+    // Its stderr lines only once the primary has read the last stdout line: the two pipes are read
+    // apart, and under load stderr's 3 lines came before stdout's last 500 (under-load run on dc75d33e).
+    writeFileSync(
+      join(project, 'app.cjs'),
+      "const { existsSync } = require('node:fs');\nfor (let i = 0; i < 2500; i++) console.log('line ' + i);\n" +
+        "const timer = setInterval(() => {\n  if (!existsSync('go')) return;\n  clearInterval(timer);\n  for (let i = 0; i < 3; i++) console.error('err ' + i);\n  console.log('all said');\n  setInterval(() => {}, 1000);\n}, 20);\n",
+    );
     const run = startCli(['run', 'app.cjs', '-w', '1', '--name', 'many', '-l', 'all.log'], { runtime, cwd: project });
-    await run.waitFor(/all said/);
+    await run.waitFor(/line 2499\n/);
+    writeFileSync(join(project, 'go'), '');
+    await run.waitFor(/err 2\n[^]*all said|all said[^]*err 2\n/);
     const many = await cli(['logs', 'many', '--lines', '100000'], { runtime });
     // The 3 stderr lines (the last ones) go to stderr, before the note.
     expect(many.stdout.split('\n').filter(Boolean)).toHaveLength(1997);
@@ -90,10 +98,10 @@ describe('clusterkit logs', () => {
     const stdoutOnly = await cli(['logs', 'many', '--lines', '1999', '--out'], { runtime });
     expect(stdoutOnly.stdout.split('\n').filter(Boolean)).toHaveLength(1997);
     expect(stdoutOnly.stderr).toMatch(/^clusterkit: printed the last 1997 lines: many keeps the last 2000 lines in memory, not the older ones; the cluster's log file keeps/);
-    // Within the buffer: no note.
+    // Within the buffer: no note (the last lines are the 3 stderr ones, then "all said").
     expect((await cli(['logs', 'many', '--lines', '10', '--json'], { runtime })).stdout).not.toContain('olderGone');
-    expect((await cli(['logs', 'many', '--lines', '10'], { runtime })).stderr).toBe('');
-    expect((await cli(['logs', 'many', '--lines', '10', '--slot', '0'], { runtime })).stderr).toBe('');
+    expect((await cli(['logs', 'many', '--lines', '10'], { runtime })).stderr).toBe('[many:1 err] err 0\n[many:1 err] err 1\n[many:1 err] err 2\n');
+    expect((await cli(['logs', 'many', '--lines', '10', '--slot', '0'], { runtime })).stderr).toBe('[many:1 err] err 0\n[many:1 err] err 1\n[many:1 err] err 2\n');
     process.kill(run.child.pid!, 'SIGTERM');
     await expect(run.exited()).resolves.toBe(0);
   });

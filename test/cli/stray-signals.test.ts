@@ -18,6 +18,19 @@ afterEach(() => cleanUpCli());
 /** Holds a worker in its loading, before it listens for SIGHUP, while HOLD_FILE exists. */
 const kHoldPreload = join(kRepoRoot, 'test/fixtures/cli-hold-preload.mjs');
 
+/** `clusterkit run` of one worker under the hold preload, started; from then on its new workers are held while loading. */
+async function startHeld(name: string, flags: string[] = []): Promise<{ runtime: string; hold: string; run: ReturnType<typeof startCli> }> {
+  const runtime = runtimeDir();
+  const hold = join(tempProject({}), 'hold');
+  const run = startCli(['run', 'test/fixtures/cli-env-server.mjs', '-w', '1', '--name', name, ...flags, `--node-arg=--import=${kHoldPreload}`], {
+    runtime,
+    env: { PORT: String(await freePort()), HOLD_FILE: hold },
+  });
+  await run.waitFor(new RegExp(`service ${name} started: 1 worker`));
+  writeFileSync(hold, '');
+  return { runtime, hold, run };
+}
+
 const describeOnPosix = process.platform === 'win32' ? describe.skip : describe;
 
 describeOnPosix('clusterkit run: stray signals', () => {
@@ -89,14 +102,7 @@ describeOnPosix('clusterkit run: stray signals', () => {
   });
 
   it('[H699] a second group SIGHUP that kills a reload\'s replacement still loading (before it listens for SIGHUP): forked again, no failed reload, no error line', async () => {
-    const runtime = runtimeDir();
-    const hold = join(tempProject({}), 'hold');
-    const run = startCli(['run', 'test/fixtures/cli-env-server.mjs', '-w', '1', '--name', 'huptwice', `--node-arg=--import=${kHoldPreload}`], {
-      runtime,
-      env: { PORT: String(await freePort()), HOLD_FILE: hold },
-    });
-    await run.waitFor(/service huptwice started: 1 worker/);
-    writeFileSync(hold, '');
+    const { hold, run } = await startHeld('huptwice');
     process.kill(-run.child.pid!, 'SIGHUP');
     // The replacement, forked once the first signal's copies had time to come, loads: a second
     // group SIGHUP (more than kRepeatWindowMs later) reaches it before it listens for SIGHUP.
@@ -106,7 +112,7 @@ describeOnPosix('clusterkit run: stray signals', () => {
     // Before (retest t72 N2): `ERROR worker 2 could not start: it was killed by SIGHUP from outside
     // clusterkit`, then `ERROR rolling reload failed: The replacement for worker slot 0 failed to start`.
     await run.waitFor(
-      /\[huptwice\] WARN worker 2 could not start: it was killed by a SIGHUP sent to the whole process group \(kill -HUP -<pgid>, a terminal's hangup\), which reached the primary too: it was still loading, before it listened for SIGHUP, and Node's default for SIGHUP ends a process\. No fault of its script and no failed start: the reload forks its replacement again \(3 times in a row at most\) .*isGroupHangup=true/,
+      /\[huptwice\] WARN worker 2 could not start: it was killed by a SIGHUP sent to the whole process group \(kill -HUP -<pgid>, a terminal's hangup\), which reached the primary too: it was still loading, before it listened for SIGHUP, and Node's default for SIGHUP ends a process\. No fault of its script: not counted as a failed start, and the reload starts a new worker in its slot \(3 times in a row at most; after that, such a death is a failed start\) .*isGroupHangup=true/,
     );
     rmSync(hold);
     // The reload the second SIGHUP asked for runs after the first.
@@ -117,20 +123,15 @@ describeOnPosix('clusterkit run: stray signals', () => {
   });
 
   it('[H699] a group SIGHUP that kills a crashed worker\'s restart still loading: started again at once, not counted as a failed start', async () => {
-    const runtime = runtimeDir();
-    const hold = join(tempProject({}), 'hold');
     // The kill below, soon after ready, counts as one failed start: one more would give the slot up.
-    const run = startCli(['run', 'test/fixtures/cli-env-server.mjs', '-w', '1', '--name', 'huprestart', '--max-startup-failures', '2', `--node-arg=--import=${kHoldPreload}`], {
-      runtime,
-      env: { PORT: String(await freePort()), HOLD_FILE: hold },
-    });
-    await run.waitFor(/service huprestart started: 1 worker/);
-    writeFileSync(hold, '');
+    const { runtime, hold, run } = await startHeld('huprestart', ['--max-startup-failures', '2']);
     process.kill(readyPids(run)[0]!, 'SIGKILL');
     const [, holding] = await run.waitFor(/holding (\d+)/);
     process.kill(-run.child.pid!, 'SIGHUP');
     await waitUntilGone([Number(holding)]);
-    await run.waitFor(/\[huprestart\] WARN worker 2 could not start: it was killed by a SIGHUP sent to the whole process group .*No fault of its script and no failed start: it is started again at once .*isGroupHangup=true/);
+    await run.waitFor(/\[huprestart\] WARN worker 2 could not start: it was killed by a SIGHUP sent to the whole process group .*No fault of its script: not counted as a failed start, and started again at once \(3 times in a row at most; .*isGroupHangup=true/);
+    // Said, as a restart after a failed start is not (retest t73).
+    await run.waitFor(/\[huprestart\] worker 3 replaces worker 2/);
     rmSync(hold);
     await run.waitFor(/rolling reload complete/);
     const status = await cli(['status', 'huprestart'], { runtime });
@@ -138,6 +139,41 @@ describeOnPosix('clusterkit run: stray signals', () => {
     expect(run.output()).not.toMatch(/crash loop|gave up|given up|killed by SIGHUP from outside/);
     process.kill(run.child.pid!, 'SIGTERM');
     await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('[H699] a group SIGHUP that kills both a reload\'s replacement and the slot\'s own worker, a restart still loading: the slot starts again with the new code, the reload completes', async () => {
+    const { runtime, hold, run } = await startHeld('hupboth');
+    process.kill(readyPids(run)[0]!, 'SIGKILL');
+    const [, restart] = await run.waitFor(/holding (\d+)/);
+    const reload = cli(['reload', 'hupboth'], { runtime });
+    const [, replacement] = await run.waitFor(new RegExp(`holding (?!${restart}\\b)(\\d+)`));
+    process.kill(-run.child.pid!, 'SIGHUP');
+    await waitUntilGone([Number(restart), Number(replacement)]);
+    rmSync(hold);
+    // Before (retest t73): the reload failed at once, though the line before said it would start a new worker.
+    const answer = await reload;
+    expect(answer).toEqual(expect.objectContaining({ code: 0 }));
+    // Its progress does not take the replacement for the slot's old worker (retest t73: "worker 3 was killed by SIGHUP before the reload stopped it").
+    expect(answer.stderr).toContain('slot 0: worker 3, still loading, was killed by a SIGHUP sent to the whole process group; a new worker starts in its place');
+    expect(answer.stderr).not.toContain('worker 3 was killed by SIGHUP before the reload stopped it');
+    expect(run.output()).not.toMatch(/ERROR|reload failed|killed by SIGHUP from outside/);
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('[H699] a script that signals its own process group as it loads: forgiven 3 times in a row, then a failed start, and the crash-loop breaker gives up', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({ 'self-hup.mjs': "process.kill(0, 'SIGHUP');\nsetInterval(() => {}, 1000);\n" });
+    const run = startCli(['run', 'test/fixtures/cli-env-server.mjs', '-w', '1', '--name', 'selfhup', '--max-startup-failures', '1', `--node-arg=--import=${join(project, 'self-hup.mjs')}`], {
+      runtime,
+      env: { PORT: String(await freePort()) },
+    });
+    // Before (retest t73): 26 forks in 8 s, each forgiven, the slot never given up.
+    await expect(run.exited()).resolves.toBe(1);
+    const output = run.output();
+    expect(output.match(/could not start: it was killed by a SIGHUP sent to the whole process group/g)).toHaveLength(3);
+    expect(output).toMatch(/ERROR worker 4 could not start: it was killed by SIGHUP from outside clusterkit/);
+    expect(output).not.toMatch(/worker 5/);
   });
 
   it('[H291][H313] SIGHUP to one worker alone (kill -HUP <worker pid>): its line says so, that nothing reloads and the command that reloads this cluster; no reload runs', async () => {

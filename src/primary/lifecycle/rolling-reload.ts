@@ -27,12 +27,6 @@ import { describeHeapFigures, heapPressureOf, kGcNearLimit } from '../pool/heap-
 /** How long a failed replacement may take to go away. */
 const kFailedReplacementStopMs = 2_000;
 
-/**
- * How many times in a row a replacement killed while loading by a group's SIGHUP (a second
- * `kill -HUP -<pgid>` during the reload, `WorkerExitEvent.isGroupHangup`) is forked again before
- * the reload fails: a group signalled without end fails it, as a crashing build does.
- */
-const kMaxHangupReforks = 3;
 
 /** How far behind Date.now() a file's mtime may be: Linux stamps it from a coarse clock (a tick, 4 ms at 250 Hz). */
 const kMtimeSlackMs = 20;
@@ -316,7 +310,6 @@ async function replaceInSlot(
   restartsWait = false,
   taken?: TakenReplacements,
   reload?: ReloadProgress,
-  reforks = 0,
 ): Promise<ShutdownReport | undefined> {
   const { pool, options } = context;
   const old = slot.current;
@@ -409,9 +402,12 @@ async function replaceInSlot(
     }
     // Killed while loading by a SIGHUP sent to the whole process group, which asked the primary
     // for a reload too (retest t72 N2): no failure of the new code. Forked again while the old
-    // worker serves on.
-    if (!isProving && incoming.isGroupHangup && slot.current === old && old.state !== 'exited' && reforks < kMaxHangupReforks) {
-      return replaceInSlot(context, slot, progress, restartsWait, taken, reload, reforks + 1);
+    // worker serves on; a few times in a row per slot, then a failed start (Slot.groupHangups).
+    if (!isProving && incoming.isGroupHangup) {
+      if (slot.current === old && old.state !== 'exited') return replaceInSlot(context, slot, progress, restartsWait, taken, reload);
+      // The same signal ended the slot's own worker, a restart still loading (retest t73): its
+      // restart, which waited for this replacement, starts it with the new code. A vacant slot.
+      if (old.state === 'exited' && !old.isAskedToStop) return { graceful: [], failed: [], killed: [], requestsCut: 0 };
     }
     // Ready, and serving, before it exited or went silent within minReadyMs: no failed start (retest t36 N3, H360).
     const failed = isProving ? 'became ready but did not stay up' : 'failed to start';

@@ -24,6 +24,12 @@ function senders(signal: NodeJS.Signals): string {
   return "kill, a process manager, a container runtime, or the worker's own code";
 }
 
+/**
+ * How a worker still loading ended by a group's SIGHUP the primary got too reads, after "worker 3"
+ * (`WorkerRecord.isGroupHangup`, retest t72 N2).
+ */
+export const kGroupHangupHow = "was killed by a SIGHUP sent to the whole process group (kill -HUP -<pgid>, a terminal's hangup), which reached the primary too";
+
 /** `was killed by SIGKILL from outside clusterkit (...)`, after "worker 3". */
 export function killedFromOutside(signal: NodeJS.Signals): string {
   return `was killed by ${signal} from outside clusterkit (${senders(signal)})`;

@@ -34,6 +34,12 @@ export interface SlotSpec {
 /** Called when a slot's serving worker changes, with the one it had before (undefined at its first). */
 export type SlotServeListener = (slot: Slot, previous: WorkerRecord | undefined) => void;
 
+/**
+ * How many workers of a slot a group's SIGHUP may kill while loading, in a row (none ready
+ * between), before such a death counts as a failed start again (`Slot.groupHangups`).
+ */
+export const kMaxGroupHangups = 3;
+
 export class Slot {
   /** Set with `current`; read through it. */
   #current: WorkerRecord | undefined;
@@ -51,6 +57,13 @@ export class Slot {
   memoryReplacements = 0;
   /** Set from an unexpected exit until a worker of the slot is ready again (H396). */
   failing: SlotFailure | undefined = undefined;
+  /**
+   * Its workers a group's SIGHUP killed while loading since one of its workers was last ready
+   * (`WorkerRecord.isGroupHangup`): past `kMaxGroupHangups` such a death counts as a failed start
+   * again, so that a script that signals its own process group as it loads (`process.kill(0,
+   * 'SIGHUP')`) meets the crash-loop breaker, not a loop of restarts (retest t73).
+   */
+  groupHangups = 0;
   /** Set while a restart waits for its backoff delay; cleared when it fires or is cancelled. */
   restartTimer: NodeJS.Timeout | undefined;
   /**

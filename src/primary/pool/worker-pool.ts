@@ -25,7 +25,7 @@ import { launchInTurns } from './launch-in-turns.js';
 import { beforeTakeover, killLoss, restartAfterExit } from './restart-after-exit.js';
 import { RoundRobin } from './round-robin.js';
 import { bulkMarginMs, isSilent } from './silence.js';
-import { Slot, type SlotSpec } from './slot.js';
+import { kMaxGroupHangups, Slot, type SlotSpec } from './slot.js';
 import { countOwnCloseExit, countSignalledStop, countUnfinishedStop } from './stop-worker.js';
 import { guardChannel, guardInternalMessages, kBusyReadMs, kMaxServersPerWorker, serverRequest, type ChannelFault } from './channel-guard.js';
 import { processListens } from './cluster-listens.js';
@@ -74,6 +74,7 @@ const kChannelEndPollMs = 20;
  * (stop-signal-repeat.ts).
  */
 const kGroupSignalWindowMs = 250;
+
 /**
  * A worker that read a backlog of the primary's messages this close to its exit had a busy
  * channel to the end: its own last notices may have waited behind a backlog too (H218).
@@ -373,6 +374,7 @@ export class WorkerPool {
     record.lastSeenAt = record.readyAt;
     // The slot works again: no longer failing, in status (H396).
     record.slot.failing = undefined;
+    record.slot.groupHangups = 0;
     this.rotation.add(record, record.slot.spec.roles);
     if (this.#armsWatchdogs) armWatchdog(record);
     this.#context.emit('workerReady', { worker: record.handle });
@@ -893,7 +895,11 @@ export class WorkerPool {
       (!mayBeGroupStop || isStopping() || Date.now() - startedAt >= kGroupSignalWindowMs) &&
       (!mayBeGroupHangup || isHangupHeard() || Date.now() - startedAt >= kGroupSignalWindowMs);
     const verdict = () => {
-      if (mayBeGroupHangup && isHangupHeard()) record.isGroupHangup = true;
+      // Forgiven a few times in a row per slot, not for ever: a script that signals its own group (retest t73).
+      if (mayBeGroupHangup && isHangupHeard() && record.slot.groupHangups < kMaxGroupHangups) {
+        record.isGroupHangup = true;
+        record.slot.groupHangups++;
+      }
       // Taken into the shutdown that began (before its exit was read, or while its verdict waited): stopped, not a failed start or a crash.
       if (mayBeGroupStop && this.#isClosed && !record.stopRequested) this.markStopping(record);
       this.#onExit(record, code, signal);

@@ -20,7 +20,7 @@ import type { ProtocolTally } from './protocol-errors.js';
 import { BulkWait } from './bulk-wait.js';
 import { describeUncaughtError } from './crash-notice.js';
 import { endedWhileLoadingAdvice } from './loading-advice.js';
-import { isOutsideKillSignal, killedFromOutside, lookForSender, stoppedFromOutside } from './outside-kill.js';
+import { isOutsideKillSignal, kGroupHangupHow, killedFromOutside, lookForSender, stoppedFromOutside } from './outside-kill.js';
 import type { SlowReadTally } from './slow-reads.js';
 import type { StopOutcome } from './stop-worker.js';
 import type { WorkerHandle } from './worker-handle.js';
@@ -647,6 +647,7 @@ export class WorkerRecord {
    */
   outsideSignal(): { signal: NodeJS.Signals; how: string } | undefined {
     if (this.stopRequested) return undefined;
+    if (this.isGroupHangup) return { signal: 'SIGHUP', how: kGroupHangupHow };
     if (isOutsideKillSignal(this.signal) && !this.isKilledByPrimary()) return { signal: this.signal, how: killedFromOutside(this.signal) };
     if (this.stopSignal !== undefined && this.hasExitedCleanly()) return { signal: this.stopSignal, how: stoppedFromOutside(this.stopSignal) };
     return undefined;

@@ -27,7 +27,6 @@ import { describeHeapFigures, heapPressureOf, kGcNearLimit } from '../pool/heap-
 /** How long a failed replacement may take to go away. */
 const kFailedReplacementStopMs = 2_000;
 
-
 /** How far behind Date.now() a file's mtime may be: Linux stamps it from a coarse clock (a tick, 4 ms at 250 Hz). */
 const kMtimeSlackMs = 20;
 

@@ -48,7 +48,7 @@ export function createWorkerEndpoint(
     // Wrapped, so that an 'error' listener learns the type and the worker (hostile t71 F4: a bare RangeError).
     onHandlerError: (thrown, type, isRejection) => {
       const error = new NotificationHandlerError(type, record.describe(), isRejection, record.id, { cause: thrown });
-      reportHandlerError(error, `the handler of notification "${type}" from ${record.describe()} ${isRejection ? 'rejected' : 'threw'}`, thrown);
+      reportHandlerError(error, `the handler of notification "${type}" from ${error.sender} ${isRejection ? 'rejected' : 'threw'}`, thrown);
     },
     onDroppedNotification: (type, nearMiss, count, windowMs, types) => reportWarning(new NoHandlerError(type, 'the primary', nearMiss, { count, sender: record.describe(), windowMs, ...(types === undefined ? {} : { types }) })),
     onProtocolError: (problem, type) => onProtocolError(record, problem, type),

@@ -74,7 +74,6 @@ const kChannelEndPollMs = 20;
  * (stop-signal-repeat.ts).
  */
 const kGroupSignalWindowMs = 250;
-
 /**
  * A worker that read a backlog of the primary's messages this close to its exit had a busy
  * channel to the end: its own last notices may have waited behind a backlog too (H218).
@@ -889,11 +888,10 @@ export class WorkerPool {
     const startedAt = Date.now();
     // The shutdown began once the pool closed: its stop of the workers (which marks them) comes after its hooks and intake drain.
     const isStopping = () => record.stopRequested || this.#isClosed;
+    // Either group signal waits the same window for what the primary does with its own copy.
+    const isGroupCopyHeard = () => (mayBeGroupStop ? isStopping() : !mayBeGroupHangup || isHangupHeard());
     const isDelivered = () =>
-      !record.clusterWorker.isConnected() &&
-      !record.endpoint.isHoldingFrames &&
-      (!mayBeGroupStop || isStopping() || Date.now() - startedAt >= kGroupSignalWindowMs) &&
-      (!mayBeGroupHangup || isHangupHeard() || Date.now() - startedAt >= kGroupSignalWindowMs);
+      !record.clusterWorker.isConnected() && !record.endpoint.isHoldingFrames && (isGroupCopyHeard() || Date.now() - startedAt >= kGroupSignalWindowMs);
     const verdict = () => {
       // Forgiven a few times in a row per slot, not for ever: a script that signals its own group (retest t73).
       if (mayBeGroupHangup && isHangupHeard() && record.slot.groupHangups < kMaxGroupHangups) {

@@ -67,7 +67,8 @@ export class ReloadProgressLines {
         // Killed while loading by a group's SIGHUP (H699): a replacement forked again, or a slot's
         // restart started again; not the slot's old worker ending (retest t73: "worker 3 was
         // killed by SIGHUP before the reload stopped it" for the replacement).
-        lines.push(`slot ${event.slot}: worker ${event.workerId}, still loading, was killed by a SIGHUP sent to the whole process group; a new worker starts in its place`);
+        // Taken for a group's, not known to be one (retest t73 P5): Node cannot tell a signal's sender.
+        lines.push(`slot ${event.slot}: worker ${event.workerId}, still loading, was killed by a SIGHUP that came with the primary's own, so taken for one sent to the whole process group; a new worker starts in its place`);
       } else if (event.type === 'workerExit' && event.expected !== true) {
         this.#exitedOnOwn.set(event.slot!, event);
         // Its slot's replacement was ready already, serving beside it (minReadyMs): that one takes the

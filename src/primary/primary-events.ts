@@ -91,13 +91,15 @@ export interface WorkerExitEvent {
   readonly isEndedUnstarted?: boolean;
   /**
    * True when it died of SIGHUP while still loading (not ready yet), and the primary got a SIGHUP
-   * of its own within 2 s before (or just after): the signal was sent to the whole process group
-   * (`kill -HUP -<pgid>`, a terminal's hangup) and reached the worker before it listened for
-   * SIGHUP, and Node's default for SIGHUP ends a process. No fault of its script, and no failed
-   * start: a reload starts a new worker in its slot, a restart comes at once, uncounted by the
-   * crash-loop breaker. Three in a row per slot at most (no worker of the slot ready between):
-   * the next such death is a failed start (a script that signals its own group as it loads).
-   * Only when the primary handles signals (`handleSignals`). Absent otherwise.
+   * of its own within 2 s before (or just after): the signal is taken for one sent to the whole
+   * process group (`kill -HUP -<pgid>`, a terminal's hangup; Node cannot tell a signal's sender),
+   * which reached the worker before it listened for SIGHUP, and Node's default for SIGHUP ends a
+   * process. No fault of its script, and no failed start: a reload starts a new worker in its
+   * slot, a restart comes at once, uncounted by the crash-loop breaker. Three in a row per slot
+   * at most (no worker of the slot ready between): the next such death is a failed start (a
+   * script that signals its own group as it loads). With `expected` (its stop was asked for, and
+   * the SIGHUP ended it first): stopped all the same, no restart. Only when the primary handles
+   * signals (`handleSignals`). Absent otherwise.
    */
   readonly isGroupHangup?: true;
   /**

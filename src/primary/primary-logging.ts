@@ -245,7 +245,9 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     } else if (worker.readyAt === undefined) {
       // Still starting when its stop came, and ended by a signal (one sent to the whole process
       // group reaches it before it handles signals): no stop of a serving worker, and no failed start.
-      logger.warn(fields, `worker ${worker.id} was stopped before it was ready: it ${describeExit(code, signal, worker.pid)}`);
+      // A group's SIGHUP that came first is said as such: the primary sends none (retest t73 P6).
+      const how = isGroupHangup === true ? `as its stop came, it ${kGroupHangupHow}` : `it ${describeExit(code, signal, worker.pid)}`;
+      logger.warn(isGroupHangup === true ? { ...fields, isGroupHangup } : fields, `worker ${worker.id} was stopped before it was ready: ${how}`);
     } else {
       logger.warn(fields, `worker ${worker.id} did not stop cleanly: it ${describeExit(code, signal, worker.pid)}`);
     }

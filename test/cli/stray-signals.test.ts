@@ -19,12 +19,12 @@ afterEach(() => cleanUpCli());
 const kHoldPreload = join(kRepoRoot, 'test/fixtures/cli-hold-preload.mjs');
 
 /** `clusterkit run` of one worker under the hold preload, started; from then on its new workers are held while loading. */
-async function startHeld(name: string, flags: string[] = []): Promise<{ runtime: string; hold: string; run: ReturnType<typeof startCli> }> {
+async function startHeld(name: string, flags: string[] = [], env: Record<string, string> = {}): Promise<{ runtime: string; hold: string; run: ReturnType<typeof startCli> }> {
   const runtime = runtimeDir();
   const hold = join(tempProject({}), 'hold');
   const run = startCli(['run', 'test/fixtures/cli-env-server.mjs', '-w', '1', '--name', name, ...flags, `--node-arg=--import=${kHoldPreload}`], {
     runtime,
-    env: { PORT: String(await freePort()), HOLD_FILE: hold },
+    env: { PORT: String(await freePort()), HOLD_FILE: hold, ...env },
   });
   await run.waitFor(new RegExp(`service ${name} started: 1 worker`));
   writeFileSync(hold, '');
@@ -112,7 +112,7 @@ describeOnPosix('clusterkit run: stray signals', () => {
     // Before (retest t72 N2): `ERROR worker 2 could not start: it was killed by SIGHUP from outside
     // clusterkit`, then `ERROR rolling reload failed: The replacement for worker slot 0 failed to start`.
     await run.waitFor(
-      /\[huptwice\] WARN worker 2 could not start: it was killed by a SIGHUP sent to the whole process group \(kill -HUP -<pgid>, a terminal's hangup\), which reached the primary too: it was still loading, before it listened for SIGHUP, and Node's default for SIGHUP ends a process\. No fault of its script: not counted as a failed start, and the reload starts a new worker in its slot \(3 times in a row at most; after that, such a death is a failed start\) .*isGroupHangup=true/,
+      /\[huptwice\] WARN worker 2 could not start: it was killed by a SIGHUP that came within 2 s of the primary's own, so taken for one sent to the whole process group \(kill -HUP -<pgid>, a terminal's hangup\): it was still loading, before it listened for SIGHUP, and Node's default for SIGHUP ends a process\. No fault of its script: not counted as a failed start, and the reload starts a new worker in its slot \(3 times in a row at most; after that, such a death is a failed start\) .*isGroupHangup=true/,
     );
     rmSync(hold);
     // The reload the second SIGHUP asked for runs after the first.
@@ -129,7 +129,7 @@ describeOnPosix('clusterkit run: stray signals', () => {
     const [, holding] = await run.waitFor(/holding (\d+)/);
     process.kill(-run.child.pid!, 'SIGHUP');
     await waitUntilGone([Number(holding)]);
-    await run.waitFor(/\[huprestart\] WARN worker 2 could not start: it was killed by a SIGHUP sent to the whole process group .*No fault of its script: not counted as a failed start, and started again at once \(3 times in a row at most; .*isGroupHangup=true/);
+    await run.waitFor(/\[huprestart\] WARN worker 2 could not start: it was killed by a SIGHUP that came within 2 s of the primary's own, so taken for one sent to the whole process group .*No fault of its script: not counted as a failed start, and started again at once \(3 times in a row at most; .*isGroupHangup=true/);
     // Said, as a restart after a failed start is not (retest t73).
     await run.waitFor(/\[huprestart\] worker 3 replaces worker 2/);
     rmSync(hold);
@@ -154,11 +154,29 @@ describeOnPosix('clusterkit run: stray signals', () => {
     const answer = await reload;
     expect(answer).toEqual(expect.objectContaining({ code: 0 }));
     // Its progress does not take the replacement for the slot's old worker (retest t73: "worker 3 was killed by SIGHUP before the reload stopped it").
-    expect(answer.stderr).toContain('slot 0: worker 3, still loading, was killed by a SIGHUP sent to the whole process group; a new worker starts in its place');
+    expect(answer.stderr).toContain("slot 0: worker 3, still loading, was killed by a SIGHUP that came with the primary's own, so taken for one sent to the whole process group; a new worker starts in its place");
     expect(answer.stderr).not.toContain('worker 3 was killed by SIGHUP before the reload stopped it');
     expect(run.output()).not.toMatch(/ERROR|reload failed|killed by SIGHUP from outside/);
     process.kill(run.child.pid!, 'SIGTERM');
     await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('[H701] a group SIGHUP that kills a loading worker whose stop was asked for: stopped all the same, its line and event say the SIGHUP, not a stop of the primary\'s', async () => {
+    const { runtime, run } = await startHeld('hupstop', [], { HOLD_IGNORE_TERM: '1' });
+    const reload = cli(['reload', 'hupstop'], { runtime });
+    const [, replacement] = await run.waitFor(/holding (\d+)/);
+    // The shutdown stops the replacement still loading with SIGTERM, which it outlives while held.
+    process.kill(run.child.pid!, 'SIGTERM');
+    await run.waitFor(new RegExp(`SIGTERM held ${replacement}`));
+    process.kill(-run.child.pid!, 'SIGHUP');
+    await waitUntilGone([Number(replacement)]);
+    await run.exited();
+    await reload;
+    // Before (retest t73 P6): `worker 2 was stopped before it was ready: it was killed by SIGHUP`, `expected: true` and no `isGroupHangup`.
+    expect(run.output()).toMatch(
+      /\[hupstop\] WARN worker 2 was stopped before it was ready: as its stop came, it was killed by a SIGHUP that came within 2 s of the primary's own, so taken for one sent to the whole process group \(kill -HUP -<pgid>, a terminal's hangup\) .*isGroupHangup=true/,
+    );
+    expect(run.output()).not.toMatch(/could not start|replaces worker|started again/);
   });
 
   it('[H699] a script that signals its own process group as it loads: forgiven 3 times in a row, then a failed start, and the crash-loop breaker gives up', async () => {
@@ -171,7 +189,7 @@ describeOnPosix('clusterkit run: stray signals', () => {
     // Before (retest t73): 26 forks in 8 s, each forgiven, the slot never given up.
     await expect(run.exited()).resolves.toBe(1);
     const output = run.output();
-    expect(output.match(/could not start: it was killed by a SIGHUP sent to the whole process group/g)).toHaveLength(3);
+    expect(output.match(/could not start: it was killed by a SIGHUP that came within 2 s of the primary's own, so taken for one sent to the whole process group/g)).toHaveLength(3);
     expect(output).toMatch(/ERROR worker 4 could not start: it was killed by SIGHUP from outside clusterkit/);
     expect(output).not.toMatch(/worker 5/);
   });

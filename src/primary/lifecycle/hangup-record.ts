@@ -9,8 +9,12 @@
  */
 import type { HangupOutcome, HangupReply } from '../../messaging/system-types.js';
 
-/** How long before a worker's question the primary's own SIGHUP still counts as the same signal, in ms. */
-const kRecentMs = 2_000;
+/**
+ * How long before a worker's question (or a loading worker's death) the primary's own SIGHUP
+ * still counts as the same signal, in ms.
+ */
+export const kHangupRecentMs = 2_000;
+const kRecentMs = kHangupRecentMs;
 /** How long the primary waits for its own SIGHUP after a worker's question, in ms. */
 const kWaitMs = 500;
 

@@ -402,7 +402,7 @@ async function replaceInSlot(
     // Killed while loading by a SIGHUP sent to the whole process group, which asked the primary
     // for a reload too (retest t72 N2): no failure of the new code. Forked again while the old
     // worker serves on; a few times in a row per slot, then a failed start (Slot.groupHangups).
-    if (!isProving && incoming.isGroupHangup) {
+    if (!isProving && incoming.isGroupHangup && !incoming.stopRequested) {
       if (slot.current === old && old.state !== 'exited') return replaceInSlot(context, slot, progress, restartsWait, taken, reload);
       // The same signal ended the slot's own worker, a restart still loading (retest t73): its
       // restart, which waited for this replacement, starts it with the new code. A vacant slot.

@@ -6,6 +6,8 @@
  * it received (`$stopSignal`, H273).
  */
 
+import { kHangupRecentMs } from '../lifecycle/hangup-record.js';
+
 /**
  * The signals that end a process from outside (kill, kill -9, the OOM killer), where a starting
  * worker's script is not to blame. SIGHUP too: it kills a worker still loading, before it
@@ -26,9 +28,12 @@ function senders(signal: NodeJS.Signals): string {
 
 /**
  * How a worker still loading ended by a group's SIGHUP the primary got too reads, after "worker 3"
- * (`WorkerRecord.isGroupHangup`, retest t72 N2).
+ * (`WorkerRecord.isGroupHangup`, retest t72 N2). Node cannot tell a signal's sender: the words
+ * give the evidence (the primary's own SIGHUP at about the same time) and what it is taken for,
+ * not a fact (retest t73 P5: `kill -HUP <primary>`, then `kill -HUP <worker pid>` 0.45 s later,
+ * read "sent to the whole process group").
  */
-export const kGroupHangupHow = "was killed by a SIGHUP sent to the whole process group (kill -HUP -<pgid>, a terminal's hangup), which reached the primary too";
+export const kGroupHangupHow = `was killed by a SIGHUP that came within ${kHangupRecentMs / 1000} s of the primary's own, so taken for one sent to the whole process group (kill -HUP -<pgid>, a terminal's hangup)`;
 
 /** `was killed by SIGKILL from outside clusterkit (...)`, after "worker 3". */
 export function killedFromOutside(signal: NodeJS.Signals): string {

@@ -43,7 +43,7 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
   // Killed while loading by a SIGHUP sent to the whole process group, which the primary got too
   // (retest t72 N2): no fault of its script and no failed start. Restarted at once, and the
   // crash-loop breaker does not count it.
-  const collateral: RestartDecision | undefined = record.isGroupHangup && policy !== false ? { restart: true, delayMs: 0, attempt: slot.history.attempt + 1, history: slot.history } : undefined;
+  const collateral: RestartDecision | undefined = record.isGroupHangup && !record.stopRequested && policy !== false ? { restart: true, delayMs: 0, attempt: slot.history.attempt + 1, history: slot.history } : undefined;
   const decided: RestartDecision | undefined = collateral ?? (policy !== false && wasReady ? decideRestart(slot.history, ended, policy, Date.now()) : undefined);
   if (record.exitCode !== 0 || record.signal) {
     const startupFailure = policy !== false && collateral === undefined && isStartupFailure(ended, policy);

@@ -881,8 +881,10 @@ export class WorkerPool {
     // A worker still loading does not listen for SIGHUP yet, and Node's default for it ends the
     // process: a group's SIGHUP (a second `kill -HUP -<pgid>` during a reload) killed it along
     // with asking the primary to reload. Its verdict waits for the primary's own copy as for a
-    // group stop; heard, its exit is no failed start (hangup-collateral, retest t72 N2).
-    const mayBeGroupHangup = signal === 'SIGHUP' && record.readyAt === undefined && !record.stopRequested && !record.isKilledByPrimary() && this.hangupHeardSince !== undefined;
+    // group stop; heard, its exit is no failed start (hangup-collateral, retest t72 N2). One whose
+    // stop was asked for is stopped all the same, but not by the primary's hand: the primary sends
+    // no SIGHUP (retest t73 P6: "was stopped before it was ready: it was killed by SIGHUP").
+    const mayBeGroupHangup = signal === 'SIGHUP' && record.readyAt === undefined && !record.isKilledByPrimary() && this.hangupHeardSince !== undefined;
     const diedAt = performance.now();
     const isHangupHeard = () => this.hangupHeardSince?.(diedAt) === true;
     const startedAt = Date.now();
@@ -894,9 +896,9 @@ export class WorkerPool {
       !record.clusterWorker.isConnected() && !record.endpoint.isHoldingFrames && (isGroupCopyHeard() || Date.now() - startedAt >= kGroupSignalWindowMs);
     const verdict = () => {
       // Forgiven a few times in a row per slot, not for ever: a script that signals its own group (retest t73).
-      if (mayBeGroupHangup && isHangupHeard() && record.slot.groupHangups < kMaxGroupHangups) {
+      if (mayBeGroupHangup && isHangupHeard() && (record.stopRequested || record.slot.groupHangups < kMaxGroupHangups)) {
         record.isGroupHangup = true;
-        record.slot.groupHangups++;
+        if (!record.stopRequested) record.slot.groupHangups++;
       }
       // Taken into the shutdown that began (before its exit was read, or while its verdict waited): stopped, not a failed start or a crash.
       if (mayBeGroupStop && this.#isClosed && !record.stopRequested) this.markStopping(record);

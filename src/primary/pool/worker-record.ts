@@ -461,8 +461,9 @@ export class WorkerRecord {
   isEndedUnstarted = false;
   /**
    * Set when it died of SIGHUP while still loading, as the primary got a SIGHUP of its own: the
-   * signal was sent to the whole process group, and reached it before it listened for SIGHUP
-   * (worker-pool.ts `#onProcessExit`). No failed start: it is started again, uncounted.
+   * signal is taken for one sent to the whole process group, which reached it before it listened
+   * for SIGHUP (worker-pool.ts `#onProcessExit`). No failed start: it is started again, uncounted;
+   * unless its stop was asked for (`stopRequested`): stopped all the same, its line says how.
    */
   isGroupHangup = false;
   /**

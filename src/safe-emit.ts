@@ -9,7 +9,7 @@ import type { EventEmitter } from 'eventemitter3';
 import { catchListenerRejections } from './catch-listener-rejections.js';
 import { toError } from './to-error.js';
 import { capitalize } from './capitalize.js';
-import { describeError, readProperty } from './readable-error.js';
+import { boundedStack, describeError, readProperty } from './readable-error.js';
 
 export interface SafeEmitter {
   emit(event: string, payload: unknown): void;
@@ -150,7 +150,7 @@ export function safeEmitter(target: EventEmitter, side: EmitterSide, limits: Han
       const stack = typeof thrown === 'object' && thrown !== null ? readProperty(thrown, 'stack') : undefined;
       process.emitWarning(
         `${capitalize(what)}: ${describeError(thrown)}. Nothing listens for 'error' on the ${owner}, so it is only said here: add ${side}.on('error', ...) to handle it, or catch in the handler${unsaid}`,
-        { type: kWarningType, code: 'CLUSTERKIT_HANDLER_THREW', ...(typeof stack === 'string' ? { detail: stack } : {}) },
+        { type: kWarningType, code: 'CLUSTERKIT_HANDLER_THREW', ...(typeof stack === 'string' ? { detail: boundedStack(stack) } : {}) },
       );
     },
     emit(event, payload) {

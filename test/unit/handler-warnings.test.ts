@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { EventEmitter } from 'eventemitter3';
+import { NotificationHandlerError } from '../../src/errors.js';
 import { safeEmitter } from '../../src/safe-emit.js';
 
 describe('handler failure warnings', () => {
@@ -22,6 +23,24 @@ describe('handler failure warnings', () => {
     expect(warnings).toHaveLength(10);
     expect(warnings[9]).toContain('boom 9');
     expect(warnings.join('\n')).not.toContain('more handler failures');
+  });
+
+  it('[H703] an error with a huge message makes a bounded warning and error: its message cut, its stack\'s frames kept', () => {
+    const said: Array<{ message: string; detail: string | undefined }> = [];
+    jest.spyOn(process, 'emitWarning').mockImplementation(((message: string | Error, options?: { detail?: string }) => {
+      said.push({ message: String(message), detail: options?.detail });
+    }) as typeof process.emitWarning);
+    const huge = new Error('x'.repeat(5_000_000));
+    const emitter = safeEmitter(new EventEmitter(), 'primary');
+    emitter.reportHandlerError(new NotificationHandlerError('evt', 'worker 1 (pid 1)', false, 1, { cause: huge }), 'the handler of notification "evt" from worker 1 (pid 1) threw', huge);
+    // Before (hostile t75 F1): the whole 5 MB message, and the whole stack (the message again) as its detail.
+    expect(said).toHaveLength(1);
+    expect(said[0]!.message.length).toBeLessThan(3_000);
+    expect(said[0]!.message).toMatch(/^The handler of notification "evt" from worker 1 \(pid 1\) threw: Error: x+\.\.\.\. Nothing listens/);
+    expect(said[0]!.detail!.length).toBeLessThanOrEqual(8_000);
+    expect(said[0]!.detail).toMatch(/^Error: x+\.\.\.\n {4}at /);
+    // [F4] The error a listener gets is bounded the same way.
+    expect(new NotificationHandlerError('evt', 'the primary', true, undefined, { cause: huge }).message.length).toBeLessThan(3_000);
   });
 
   it('[H442] a burst that ends inside its window has its unsaid count said when the window ends', async () => {

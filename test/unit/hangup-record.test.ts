@@ -26,6 +26,21 @@ describe('HangupRecord', () => {
     expect(record.answer(false)).toEqual({ outcome: 'unknown' });
   });
 
+  it('[H702] a SIGHUP whose outcome is still undecided: questions wait for it, a stop that wins is what they get, and none answers "none" meanwhile', async () => {
+    const record = new HangupRecord();
+    // Asked before the primary's own SIGHUP came: its "none" timer gives way to the outcome.
+    const early = record.answer(true);
+    record.noteUndecided();
+    const asked = record.answer(true);
+    expect(asked).toBe(early);
+    // Before (retest t74 P2): "reload" at once, as the primary went on to ignore it for its shutdown.
+    record.note('stopping');
+    await expect(Promise.all([early, asked])).resolves.toEqual([{ outcome: 'stopping' }, { outcome: 'stopping' }]);
+    expect(record.answer(true)).toEqual({ outcome: 'stopping' });
+    // The decided SIGHUP keeps its time: a worker that died of it then is heard.
+    expect(record.heardSince(performance.now() - 100)).toBe(true);
+  });
+
   it('[H699] heardSince: a SIGHUP of its own up to 2 s before a worker died, or after, is the same group signal; none, or an older one, is not', () => {
     const record = new HangupRecord();
     const now = performance.now();

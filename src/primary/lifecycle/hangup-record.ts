@@ -20,23 +20,49 @@ const kWaitMs = 500;
 
 export type PrimaryHangupOutcome = Exclude<HangupOutcome, 'none' | 'unknown'>;
 
+/** The one wait for an answer under way; `timer`: its "none" after `kWaitMs`, none while undecided. */
+interface PendingAnswer {
+  readonly promise: Promise<HangupReply>;
+  readonly settle: (outcome: HangupReply['outcome']) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
 export class HangupRecord {
-  #last: { at: number; outcome: PrimaryHangupOutcome } | undefined;
+  /** Its last SIGHUP; `outcome` undefined while still undecided (`noteUndecided`). */
+  #last: { at: number; outcome: PrimaryHangupOutcome | undefined } | undefined;
   /**
    * The one wait under way, shared by every question asked meanwhile: a group's SIGHUP asks once
    * per worker, and a worker that floods `$hangup` costs one timer, not one per message.
    */
-  #pending: { promise: Promise<HangupReply>; settle: (outcome: HangupReply['outcome']) => void } | undefined;
+  #pending: PendingAnswer | undefined;
   /**
    * The name the primary's control socket serves, once it is open: the worker's line gives the
    * command to run (`clusterkit reload api`), not a `<name>` placeholder.
    */
   controlName: string | undefined;
 
-  /** Notes a SIGHUP of the primary's own and what it did with it. */
+  /**
+   * Notes a SIGHUP of the primary's own and what it did with it; after `noteUndecided`, the
+   * outcome of that same SIGHUP (its time kept), which the questions waiting for it get.
+   */
   note(outcome: PrimaryHangupOutcome): void {
-    this.#last = { at: performance.now(), outcome };
+    const at = this.#last !== undefined && this.#last.outcome === undefined ? this.#last.at : performance.now();
+    this.#last = { at, outcome };
     this.#pending?.settle(outcome);
+  }
+
+  /**
+   * Notes a SIGHUP of the primary's own whose outcome comes later (a reload waits out the
+   * signal's copies, and a stop that begins meanwhile wins): a question asked until `note()`
+   * waits for it, however long that takes, rather than getting a guess or "none" (retest t74 P2).
+   */
+  noteUndecided(): void {
+    this.#last = { at: performance.now(), outcome: undefined };
+    // A question already waiting for a SIGHUP has it now: it waits for the outcome, not for its timer.
+    if (this.#pending !== undefined) {
+      clearTimeout(this.#pending.timer);
+      this.#pending.timer = undefined;
+    }
   }
 
   /**
@@ -51,19 +77,22 @@ export class HangupRecord {
   /** The answer to a worker's `$hangup`; `isHandled`: the primary handles signals (`handleSignals`). */
   answer(isHandled: boolean): HangupReply | Promise<HangupReply> {
     if (!isHandled) return this.#reply('unknown');
-    if (this.#last !== undefined && performance.now() - this.#last.at <= kRecentMs) return this.#reply(this.#last.outcome);
+    const last = this.#last !== undefined && performance.now() - this.#last.at <= kRecentMs ? this.#last : undefined;
+    if (last?.outcome !== undefined) return this.#reply(last.outcome);
     if (this.#pending) return this.#pending.promise;
-    let settle!: (outcome: HangupReply['outcome']) => void;
-    const promise = new Promise<HangupReply>((resolve) => {
-      const timer = setTimeout(() => settle('none'), kWaitMs);
-      timer.unref();
-      settle = (outcome) => {
-        clearTimeout(timer);
+    let resolvePromise!: (reply: HangupReply) => void;
+    const promise = new Promise<HangupReply>((resolve) => (resolvePromise = resolve));
+    const pending: PendingAnswer = {
+      promise,
+      settle: (outcome) => {
+        clearTimeout(pending.timer);
         this.#pending = undefined;
-        resolve(this.#reply(outcome));
-      };
-    });
-    this.#pending = { promise, settle };
+        resolvePromise(this.#reply(outcome));
+      },
+      // Undecided (`last` without an outcome): no timer, the outcome comes with note().
+      timer: last === undefined ? setTimeout(() => pending.settle('none'), kWaitMs).unref() : undefined,
+    };
+    this.#pending = pending;
     return promise;
   }
 

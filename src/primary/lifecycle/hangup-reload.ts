@@ -44,13 +44,23 @@ export function hangupReload(lifecycle: () => PrimaryLifecycle | undefined, relo
       if (target === undefined) return say.starting();
       const { state } = target;
       // Told to the workers that got it too, which word their own line by it (H291).
-      target.hangups.note(state === 'starting' ? 'starting' : isStopping(target) ? 'stopping' : 'reload');
-      if (state === 'starting') return say.starting();
-      if (isStopping(target)) return say.stopping();
+      if (state === 'starting') {
+        target.hangups.note('starting');
+        return say.starting();
+      }
+      if (isStopping(target)) {
+        target.hangups.note('stopping');
+        return say.stopping();
+      }
+      // Undecided until the copies' window ends: a stop meanwhile wins, and a worker that asks waits
+      // for the outcome (retest t74 P2: a worker said "the primary reloads the workers" as the
+      // primary said it ignored that SIGHUP for its shutdown).
+      target.hangups.noteUndecided();
       if (waiting !== undefined) return;
       waiting = setTimeout(() => {
         waiting = undefined;
         if (isStopping(target)) return drop();
+        target.hangups.note('reload');
         reload();
       }, kRepeatWindowMs);
     },

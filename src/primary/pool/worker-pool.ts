@@ -896,9 +896,14 @@ export class WorkerPool {
       !record.clusterWorker.isConnected() && !record.endpoint.isHoldingFrames && (isGroupCopyHeard() || Date.now() - startedAt >= kGroupSignalWindowMs);
     const verdict = () => {
       // Forgiven a few times in a row per slot, not for ever: a script that signals its own group (retest t73).
-      if (mayBeGroupHangup && isHangupHeard() && (record.stopRequested || record.slot.groupHangups < kMaxGroupHangups)) {
-        record.isGroupHangup = true;
-        if (!record.stopRequested) record.slot.groupHangups++;
+      if (mayBeGroupHangup && isHangupHeard()) {
+        // Taken into a shutdown that began, as a group stop's is: stopped, no re-fork (retest t74 P1:
+        // `could not start ... the reload starts a new worker in its slot` as the shutdown stopped all).
+        if (this.#isClosed && !record.stopRequested) this.markStopping(record);
+        if (record.stopRequested || record.slot.groupHangups < kMaxGroupHangups) {
+          record.isGroupHangup = true;
+          if (!record.stopRequested) record.slot.groupHangups++;
+        }
       }
       // Taken into the shutdown that began (before its exit was read, or while its verdict waited): stopped, not a failed start or a crash.
       if (mayBeGroupStop && this.#isClosed && !record.stopRequested) this.markStopping(record);

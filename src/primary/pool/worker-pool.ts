@@ -903,7 +903,7 @@ export class WorkerPool {
         if (record.stopRequested || record.slot.groupHangups < kMaxGroupHangups) {
           record.isGroupHangup = true;
           if (!record.stopRequested) record.slot.groupHangups++;
-        }
+        } else record.isUnforgivenHangup = true;
       }
       // Taken into the shutdown that began (before its exit was read, or while its verdict waited): stopped, not a failed start or a crash.
       if (mayBeGroupStop && this.#isClosed && !record.stopRequested) this.markStopping(record);

@@ -12,7 +12,7 @@ import { isSystemType } from '../../messaging/envelope.js';
 import type { Endpoint } from '../../messaging/endpoint.js';
 import type { UncaughtError } from '../../messaging/system-types.js';
 import type { MeasuredCpu } from './measured-cpu.js';
-import type { Slot } from './slot.js';
+import { kMaxGroupHangups, type Slot } from './slot.js';
 import type { StopTimeoutSetter } from './stop-timeout-words.js';
 import type { RateLimitedWarning } from './rate-limited-warning.js';
 import type { ProtocolTally } from './protocol-errors.js';
@@ -20,7 +20,7 @@ import type { ProtocolTally } from './protocol-errors.js';
 import { BulkWait } from './bulk-wait.js';
 import { describeUncaughtError } from './crash-notice.js';
 import { endedWhileLoadingAdvice } from './loading-advice.js';
-import { isOutsideKillSignal, kGroupHangupHow, killedFromOutside, lookForSender, stoppedFromOutside } from './outside-kill.js';
+import { isOutsideKillSignal, kGroupHangupHow, killedFromOutside, lookForSender, stoppedFromOutside, unforgivenHangupAdvice, unforgivenHangupHow } from './outside-kill.js';
 import type { SlowReadTally } from './slow-reads.js';
 import type { StopOutcome } from './stop-worker.js';
 import type { WorkerHandle } from './worker-handle.js';
@@ -467,6 +467,11 @@ export class WorkerRecord {
    */
   isGroupHangup = false;
   /**
+   * Set when it died so, as the primary got a SIGHUP of its own, past the deaths its slot
+   * forgives (`kMaxGroupHangups`): a failed start, said as what it was (hostile t75 F2).
+   */
+  isUnforgivenHangup = false;
+  /**
    * While it stops: the requests its tracked servers still have open, as it last reported
    * (`$drain`); undefined when it reported none (it tracks no server, or has not stopped).
    */
@@ -649,6 +654,7 @@ export class WorkerRecord {
   outsideSignal(): { signal: NodeJS.Signals; how: string } | undefined {
     if (this.stopRequested) return undefined;
     if (this.isGroupHangup) return { signal: 'SIGHUP', how: kGroupHangupHow };
+    if (this.isUnforgivenHangup) return { signal: 'SIGHUP', how: unforgivenHangupHow(kMaxGroupHangups) };
     if (isOutsideKillSignal(this.signal) && !this.isKilledByPrimary()) return { signal: this.signal, how: killedFromOutside(this.signal) };
     if (this.stopSignal !== undefined && this.hasExitedCleanly()) return { signal: this.stopSignal, how: stoppedFromOutside(this.stopSignal) };
     return undefined;
@@ -675,7 +681,10 @@ export class WorkerRecord {
     // A kill the primary did not send, or a stop signal it did not send that the worker exited
     // on: no error of its script's to look for (H266, H273).
     const outside = this.outsideSignal();
-    if (outside) return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${outside.how} before it was ready. ${lookForSender(outside.signal)}.`, { outsideSignal: outside.signal });
+    if (outside) {
+      const advice = this.isUnforgivenHangup ? unforgivenHangupAdvice(kMaxGroupHangups) : lookForSender(outside.signal);
+      return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${outside.how} before it was ready. ${advice}.`, { outsideSignal: outside.signal });
+    }
     // Exit code 0 is no error: nothing in its output to point at (hostile t58: `process.exit(0)` at
     // import; the per-attempt line said so already, H431, the crash-loop error did not).
     const isCleanEnd = this.exitCode === 0 && this.signal === null;

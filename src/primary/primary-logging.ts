@@ -30,7 +30,7 @@ import { describeKilledDescendants, describeLeftRunning, kPidsInLine } from '../
 import { isPaused } from '../worker/process-table.js';
 import { describeCancelledRestarts, describeInterrupted, describeNotReplaced, describeVacant } from '../control/stop-counts.js';
 import { describeEnvChanges, type EnvChanges } from '../control/env-changes.js';
-import { isOutsideKillSignal, kGroupHangupHow, killedFromOutside, stoppedFromOutside, unforgivenHangupAdvice, unforgivenHangupHow } from './pool/outside-kill.js';
+import { isOutsideKillSignal, kGroupHangupHow, killedFromOutside, stoppedFromOutside, kUnforgivenHangupAdvice, kUnforgivenHangupHow } from './pool/outside-kill.js';
 import { kMaxGroupHangups } from './pool/slot.js';
 import { isOnSteeredPort } from './pool/silent-steer.js';
 import { describeHeapFigures, describeHeapPressure, kGcNearLimit, type HeapPressure } from './pool/heap-pressure.js';
@@ -761,7 +761,7 @@ function startFailure(worker: WorkerHandle, error: Error | undefined, code: numb
   if (error instanceof WorkerStartupError) return `it ${error.message.replace(/^Worker \d+(?: \(pid [^)]*\))? /, '')}`;
   if (error) return worker.pid === undefined ? `it could not be spawned: ${error.message}` : error.message;
   // Heard by the primary too, past what its slot forgives: said so, not "from outside clusterkit" (hostile t75 F2).
-  if (signal === 'SIGHUP' && recordOf(worker)?.isUnforgivenHangup === true) return `it ${unforgivenHangupHow(kMaxGroupHangups)} before it was ready. ${unforgivenHangupAdvice(kMaxGroupHangups)}`;
+  if (signal === 'SIGHUP' && recordOf(worker)?.isUnforgivenHangup === true) return `it ${kUnforgivenHangupHow} before it was ready. ${kUnforgivenHangupAdvice}`;
   if (isOutsideKillSignal(signal)) return `it ${killedFromOutside(signal)} before it was ready`;
   // It handled a stop signal no stop of ours sent, and exited on it (H273).
   if (stopSignal !== undefined && code === 0 && signal === null) return `it ${stoppedFromOutside(stopSignal)} before it was ready`;

@@ -7,6 +7,7 @@
  */
 
 import { kHangupRecentMs } from '../lifecycle/hangup-record.js';
+import { kMaxGroupHangups } from './slot.js';
 
 /**
  * The signals that end a process from outside (kill, kill -9, the OOM killer), where a starting
@@ -41,17 +42,12 @@ export const kGroupHangupHow = `was killed by a SIGHUP that came within ${kHangu
  * clusterkit`, though the primary had heard the same signal (hostile t75 F2: a storm of 10 group
  * SIGHUPs during crash restarts).
  */
-export function unforgivenHangupHow(forgiven: number): string {
-  return `was killed by a SIGHUP that came within ${kHangupRecentMs / 1000} s of the primary's own (taken for one sent to the whole process group), after ${forgiven} such deaths in a row in its slot`;
-}
+export const kUnforgivenHangupHow = `was killed by a SIGHUP that came within ${kHangupRecentMs / 1000} s of the primary's own (taken for one sent to the whole process group), after ${kMaxGroupHangups} such deaths in a row in its slot`;
 
-/** What follows an unforgiven hangup's line: why it counts, and what to do about a storm. */
-export function unforgivenHangupAdvice(forgiven: number): string {
-  return (
-    `Counted as a failed start: ${forgiven} in a row are forgiven, not more, since a script that signals its own process group as it loads would restart without end. ` +
-    'If repeated group SIGHUPs (kill -HUP -<pgid> in a loop) caused them, send one: a SIGHUP to the primary alone (kill -HUP <primary pid>) or clusterkit reload reloads without reaching loading workers'
-  );
-}
+/** What follows an unforgiven hangup's line: why it counts, and what to do about a storm. No final period. */
+export const kUnforgivenHangupAdvice =
+  `Counted as a failed start: ${kMaxGroupHangups} in a row are forgiven, not more, since a script that signals its own process group as it loads would restart without end. ` +
+  'If repeated group SIGHUPs (kill -HUP -<pgid> in a loop) caused them, send one: a SIGHUP to the primary alone (kill -HUP <primary pid>) or clusterkit reload reloads without reaching loading workers';
 
 /** `was killed by SIGKILL from outside clusterkit (...)`, after "worker 3". */
 export function killedFromOutside(signal: NodeJS.Signals): string {

@@ -12,7 +12,7 @@ import { isSystemType } from '../../messaging/envelope.js';
 import type { Endpoint } from '../../messaging/endpoint.js';
 import type { UncaughtError } from '../../messaging/system-types.js';
 import type { MeasuredCpu } from './measured-cpu.js';
-import { kMaxGroupHangups, type Slot } from './slot.js';
+import type { Slot } from './slot.js';
 import type { StopTimeoutSetter } from './stop-timeout-words.js';
 import type { RateLimitedWarning } from './rate-limited-warning.js';
 import type { ProtocolTally } from './protocol-errors.js';
@@ -20,7 +20,7 @@ import type { ProtocolTally } from './protocol-errors.js';
 import { BulkWait } from './bulk-wait.js';
 import { describeUncaughtError } from './crash-notice.js';
 import { endedWhileLoadingAdvice } from './loading-advice.js';
-import { isOutsideKillSignal, kGroupHangupHow, killedFromOutside, lookForSender, stoppedFromOutside, unforgivenHangupAdvice, unforgivenHangupHow } from './outside-kill.js';
+import { isOutsideKillSignal, kGroupHangupHow, killedFromOutside, lookForSender, stoppedFromOutside, kUnforgivenHangupAdvice, kUnforgivenHangupHow } from './outside-kill.js';
 import type { SlowReadTally } from './slow-reads.js';
 import type { StopOutcome } from './stop-worker.js';
 import type { WorkerHandle } from './worker-handle.js';
@@ -654,7 +654,7 @@ export class WorkerRecord {
   outsideSignal(): { signal: NodeJS.Signals; how: string } | undefined {
     if (this.stopRequested) return undefined;
     if (this.isGroupHangup) return { signal: 'SIGHUP', how: kGroupHangupHow };
-    if (this.isUnforgivenHangup) return { signal: 'SIGHUP', how: unforgivenHangupHow(kMaxGroupHangups) };
+    if (this.isUnforgivenHangup) return { signal: 'SIGHUP', how: kUnforgivenHangupHow };
     if (isOutsideKillSignal(this.signal) && !this.isKilledByPrimary()) return { signal: this.signal, how: killedFromOutside(this.signal) };
     if (this.stopSignal !== undefined && this.hasExitedCleanly()) return { signal: this.stopSignal, how: stoppedFromOutside(this.stopSignal) };
     return undefined;
@@ -682,7 +682,7 @@ export class WorkerRecord {
     // on: no error of its script's to look for (H266, H273).
     const outside = this.outsideSignal();
     if (outside) {
-      const advice = this.isUnforgivenHangup ? unforgivenHangupAdvice(kMaxGroupHangups) : lookForSender(outside.signal);
+      const advice = this.isUnforgivenHangup ? kUnforgivenHangupAdvice : lookForSender(outside.signal);
       return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${outside.how} before it was ready. ${advice}.`, { outsideSignal: outside.signal });
     }
     // Exit code 0 is no error: nothing in its output to point at (hostile t58: `process.exit(0)` at

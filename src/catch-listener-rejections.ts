@@ -5,6 +5,7 @@
  * every emit (not only the protocol's) is covered; `off` and `listeners` see the caller's function.
  */
 import type { EventEmitter } from 'eventemitter3';
+import { settleLikeAwait } from './is-thenable.js';
 import { toError } from './to-error.js';
 
 type Listener = (...args: unknown[]) => unknown;
@@ -26,13 +27,7 @@ export function catchListenerRejections(target: EventEmitter, report: (error: Er
     if (wrapper === undefined) {
       wrapper = function (this: unknown, ...args: unknown[]): unknown {
         const result = fn.apply(this, args);
-        if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof (result as PromiseLike<unknown>).then === 'function') {
-          try {
-            (result as PromiseLike<unknown>).then(undefined, (reason: unknown) => report(toError(reason, `A listener of "${String(event)}" rejected`), event));
-          } catch (error) {
-            report(toError(error, `A listener of "${String(event)}" returned a thenable whose then() threw`), event);
-          }
-        }
+        settleLikeAwait(result)?.then(undefined, (reason: unknown) => report(toError(reason, `A listener of "${String(event)}" rejected`), event));
         return result;
       };
       originals.set(wrapper, fn);

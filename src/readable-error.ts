@@ -30,6 +30,9 @@ export function isError(value: unknown): value is Error {
   }
 }
 
+/** What `describeThrown` says of a value no way of reading works on (a Proxy whose traps all throw). */
+export const kUnreadableText = 'an unreadable value';
+
 /**
  * A one-line description of any value, for messages; never throws. Strings are themselves;
  * objects are their JSON, or their `String()`, or their `[object Tag]`, whichever works first.
@@ -57,7 +60,7 @@ export function describeThrown(value: unknown): string {
       // the next way, then
     }
   }
-  return 'an unreadable value';
+  return kUnreadableText;
 }
 
 /** `Name: message` of an error, or the description of anything else; never throws. */

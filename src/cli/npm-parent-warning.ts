@@ -57,7 +57,9 @@ export function npmParentWarning(what: string): NpmParent | undefined {
             // npm as the PID 1 of a container (CMD ["npm", "start"]): it exits, and the container's end kills the rest.
             (pid === 1
               ? `so stopping npm, this container's PID 1, ends the container, which kills ${what} without a graceful stop`
-              : `so stopping npm leaves ${what} running with no one to stop it (in a container: until the container ends, killing every process in it without a graceful stop)`) +
+              : `so stopping npm leaves ${what} running with no one to stop it (in a container: until the container ends, killing every process in it without a graceful stop)` +
+                // Newcomer t74 P4, t76: npm and its shell die of a group SIGHUP too, which clusterkit reloads on.
+                `; a SIGHUP to npm or to its process group (kill -HUP -<pgid>) ends npm and that shell too, leaving ${what} the same way`) +
             `; under a supervisor or in a container, start node_modules/.bin/clusterkit itself (or exec it from a script); see "start the bin, not npx" in docs/cli.md`,
         };
       }

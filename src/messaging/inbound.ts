@@ -14,7 +14,7 @@ import { limitOwner } from './limit-owner.js';
 import { cutText, serializeError } from './serialize-error.js';
 import { toError } from '../to-error.js';
 import { describeThrown, isError } from '../readable-error.js';
-import { isThenable } from '../is-thenable.js';
+import { isThenable, settleLikeAwait } from '../is-thenable.js';
 
 /** Size of an error reply's record around its error's fields. */
 const kErrorReplyOverheadBytes = 64;
@@ -122,14 +122,10 @@ export class Inbound {
       return;
     }
     const running = workType === undefined ? undefined : this.#start(workType);
-    let promise: Promise<unknown>;
-    try {
-      // A native promise comes back as is. Any other thenable has its then() called in a job
-      // that turns a throw into a rejection and keeps only the first outcome.
-      promise = Promise.resolve(result);
-    } catch (error) {
-      promise = Promise.reject(error);
-    }
+    // A native promise comes back as is. Any other thenable has its then() called in a job
+    // that turns a throw into a rejection and keeps only the first outcome. Defined: a thenable
+    // is an object or a function.
+    const promise = settleLikeAwait(result) as Promise<unknown>;
     promise.then(
       (value) => {
         if (running) this.#done(running);
@@ -149,7 +145,7 @@ export class Inbound {
       const result = this.#options.handle(type, payload, false, 0);
       // Nobody waits for a notification's outcome, so a failure goes to the error channel.
       if (isHandlerNotFound(result)) this.#reportHandlerError(type, result, false);
-      else if (isThenable(result)) result.then((value) => isHandlerNotFound(value) && this.#reportHandlerError(type, value, true), (error: unknown) => this.#reportHandlerError(type, error, true));
+      else settleLikeAwait(result)?.then((value) => isHandlerNotFound(value) && this.#reportHandlerError(type, value, true), (error: unknown) => this.#reportHandlerError(type, error, true));
     } catch (error) {
       this.#reportHandlerError(type, error, false);
     }

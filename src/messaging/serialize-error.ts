@@ -16,7 +16,7 @@
  * worker was killed for it.
  */
 import { RemoteError, type SerializedError } from '../errors.js';
-import { describeThrown, isError, kUnreadable, readErrorName, readProperty, unreadableField } from '../readable-error.js';
+import { describeThrown, isError, kUnreadable, kUnreadableText, readErrorName, readProperty, unreadableField } from '../readable-error.js';
 import { cutStack, cutText, kMaxErrorNameChars, kMaxErrorTextChars } from './error-text.js';
 import { kMaxCauseDepth } from './remote-cause.js';
 
@@ -177,5 +177,9 @@ function jsonCopy(value: unknown, maxBytes: number): unknown {
 /** Any non-Error, a string included, says it was one (H428): `Error: x` would pass for a thrown Error. */
 function describeNonError(thrown: unknown): string {
   // A string in full (cut by the caller at the message limit), not at describeThrown()'s 2,000.
-  return `Non-error value thrown: ${typeof thrown === 'string' ? thrown : describeThrown(thrown)}`;
+  const text = typeof thrown === 'string' ? thrown : describeThrown(thrown);
+  // Not known to be no Error: `instanceof` itself threw (hostile t77: a Proxy around an Error read
+  // `Error: Non-error value thrown: an unreadable value`).
+  if (typeof thrown !== 'string' && text === kUnreadableText) return 'Unreadable value thrown: whether it is an Error, and what it holds, could not be read (a Proxy whose traps throw, say)';
+  return `Non-error value thrown: ${text}`;
 }

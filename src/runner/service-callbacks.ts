@@ -4,6 +4,7 @@
  */
 import type { Logger } from '../logger.js';
 import type { ClusterPrimary } from '../primary/cluster-primary.js';
+import { settleLikeAwait } from '../is-thenable.js';
 import { toError } from '../to-error.js';
 import type { ClusteredServiceOptions } from './service-options.js';
 import { writeOwnLine } from '../line-start.js';
@@ -23,7 +24,9 @@ export function attachServiceCallbacks(primary: ClusterPrimary, callbacks: Prima
     if (!callback) return;
     try {
       const result = callback(event);
-      if (isPromise(result)) context.awaitBeforeExit(name, result.catch((error: unknown) => report(context.logger, name, error)));
+      // Settled as `await` would: a thenable with no catch() of its own, one that rejects twice, a throwing `then` getter.
+      const settled = settleLikeAwait(result);
+      if (settled) context.awaitBeforeExit(name, settled.catch((error: unknown) => report(context.logger, name, error)));
     } catch (error) {
       report(context.logger, name, error);
     }
@@ -54,8 +57,4 @@ function report(logger: Logger | false, name: string, error: unknown): void {
   const failure = toError(error);
   if (logger) logger.error({ callback: name, err: failure }, `${name} threw: ${failure.message}`);
   else writeOwnLine(process.stderr, `${name} threw: ${failure.stack ?? failure.message}\n`);
-}
-
-function isPromise(value: unknown): value is Promise<unknown> {
-  return typeof (value as Promise<unknown> | undefined)?.then === 'function';
 }

@@ -118,7 +118,8 @@ export interface PrimaryService {
 
 /** Keeps the primary's `_destroy` waiting for async shutdown callbacks. */
 class ServicePrimary extends ClusterPrimary {
-  readonly #pending: Array<Promise<unknown>> = [];
+  /** Each leaves as it settles: a long-lived service's callbacks would otherwise be kept for good. */
+  readonly #pending = new Set<Promise<unknown>>();
   /** The callbacks still pending, by name: what a `_destroy` that did not finish waited for (H694). */
   readonly #unsettled = new Map<string, number>();
 
@@ -129,17 +130,17 @@ class ServicePrimary extends ClusterPrimary {
 
   awaitBeforeExit(name: string, pending: Promise<unknown>): void {
     this.#unsettled.set(name, (this.#unsettled.get(name) ?? 0) + 1);
-    this.#pending.push(
-      pending.finally(() => {
-        const left = (this.#unsettled.get(name) ?? 1) - 1;
-        if (left === 0) this.#unsettled.delete(name);
-        else this.#unsettled.set(name, left);
-      }),
-    );
+    const tracked = pending.finally(() => {
+      this.#pending.delete(tracked);
+      const left = (this.#unsettled.get(name) ?? 1) - 1;
+      if (left === 0) this.#unsettled.delete(name);
+      else this.#unsettled.set(name, left);
+    });
+    this.#pending.add(tracked);
   }
 
   protected override async _destroy(): Promise<void> {
-    await Promise.allSettled(this.#pending);
+    await Promise.allSettled([...this.#pending]);
   }
 }
 

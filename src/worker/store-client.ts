@@ -12,7 +12,7 @@ import { isStoreChangePayload, kStoreChangeNotice, kStoreRequest, type StoreOper
 import { describeError } from '../readable-error.js';
 import { checkStoreKey, checkStorePrefix } from '../store-key.js';
 import type { WorkerContext } from './worker-context.js';
-import { isThenable } from '../is-thenable.js';
+import { settleLikeAwait } from '../is-thenable.js';
 import { missingNextError } from '../store-missing-next.js';
 
 /** The operation's fields that carry a caller's value, named as `set()` and `compareAndSet()` name their arguments. */
@@ -180,7 +180,7 @@ export class StoreClient {
       try {
         const result: unknown = callback(change);
         // Nobody waits for a callback: its rejection is reported as its throw is.
-        if (isThenable(result)) result.then(undefined, (error: unknown) => this.#reportWatcherError(change.key, error, true));
+        settleLikeAwait(result)?.then(undefined, (error: unknown) => this.#reportWatcherError(change.key, error, true));
       } catch (error) {
         // Reported, never thrown on: an 'error' nobody hears would end the worker over a callback's bug (H493).
         this.#reportWatcherError(change.key, error, false);

@@ -160,6 +160,26 @@ describe('a forged $crash', () => {
     expect(text()).toContain(`Worker ${worker!.id} (pid ${worker!.pid}) sent "$crash" at a time its state rules out`);
     await primary.shutdown({ timeoutMs: 20_000 });
   });
+
+  it('[H707] followed by a SIGKILL from outside: dropped as a protocol error, and the kill is what the crash line says', async () => {
+    const { logger, text } = capturedLogger();
+    const port = await freePort();
+    const primary = testPrimary({ env: { PORT: String(port) }, logger }, 'workers/slow-http.ts');
+    const [worker] = await primary.start();
+    const crashes = record(primary, 'workerCrash');
+    void get(port, '/?forgeCrash=kill');
+    await until(() => crashes.events.length === 1, 20_000, 'the crash');
+    await until(() => text().includes('"$crash"'), 20_000, 'the protocol error');
+    crashes.stop();
+    // Before (hostile t77): "crashed ... of an uncaught Forged: forged crash", workerCrash.error the
+    // forged one, and the SIGKILL (the OOM killer's signal) never said.
+    expect(text()).not.toContain('Forged');
+    expect((crashes.events[0] as { error?: unknown; signal: unknown }).error).toBeUndefined();
+    expect((crashes.events[0] as { signal: unknown }).signal).toBe('SIGKILL');
+    expect(text()).toContain('killed by SIGKILL from outside clusterkit');
+    expect(text()).toContain(`Worker ${worker!.id} (pid ${worker!.pid}) sent "$crash" at a time its state rules out`);
+    await primary.shutdown({ timeoutMs: 20_000 });
+  });
 });
 
 describe('a signal clusterkit did not send, during a stop', () => {

@@ -191,6 +191,34 @@ describe('lifecycle events', () => {
     expect(text()).not.toContain('the start was interrupted');
   });
 
+  it('[H710] a stop during a scale-up counts a new worker that exited before ready, its restart waiting out its back-off, as the restart cancelled only, not as stopped before it was ready', async () => {
+    const { logger, text } = capturedLogger();
+    const directory = mkdtempSync(join(tmpdir(), 'clusterkit-'));
+    onCleanup(() => rmSync(directory, { recursive: true, force: true }));
+    const behaviour = join(directory, 'init-behaviour');
+    writeFileSync(behaviour, 'ready');
+    const restart = { backoff: { initialMs: 60_000 } };
+    const primary = testPrimary({ workerCount: 1, restart, logger, env: { INIT_BEHAVIOUR_FILE: behaviour } }, 'workers/init-from-file.ts');
+    await primary.start();
+    writeFileSync(`${behaviour}.slot1`, 'throw'); // the scale's new slot fails its start, its restart a minute away
+    const exits = record<{ worker: WorkerHandle }>(primary, 'workerExit');
+    const complete = onceEvent<ShutdownReport>(primary, 'shutdownComplete', 90_000);
+    try {
+      const scaling = primary.scale(2).catch((error: unknown) => error);
+      await until(() => exits.events.some(({ worker }) => worker.slot === 1), 60_000, "the new slot's worker's exit");
+      await primary.shutdown({ timeoutMs: 20_000 });
+      expect(await scaling).toMatchObject({ code: 'ERR_SHUTDOWN_IN_PROGRESS' });
+      const report = await complete;
+      // Before (newcomer t76, at a failed start): `1 worker stopped before it was ready (the lines
+      // above say how); 1 restart waiting out its back-off was cancelled`: the worker that had
+      // exited counted twice, and no line said it stopped.
+      expect({ notStarted: report.notStarted ?? [], restartsCancelled: report.restartsCancelled }).toEqual({ notStarted: [], restartsCancelled: 1 });
+      expect(text()).not.toContain('stopped before it was ready');
+    } finally {
+      exits.stop();
+    }
+  }, 120_000);
+
   it('[H222] a worker stopped cleanly before it was ready: its line says how it ended, as the summary\'s "(the lines above say how)" claims', async () => {
     const { logger, text } = capturedLogger();
     const directory = mkdtempSync(join(tmpdir(), 'clusterkit-'));

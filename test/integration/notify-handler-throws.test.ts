@@ -55,6 +55,21 @@ describe('throwing handlers and listeners with no error listener', () => {
     expect(result.warnings).toEqual([]);
   });
 
+  it("[H705] a returned value is settled as `await` would: a thenable that rejects twice fails once, a throwing `then` getter or Proxy trap is a rejection", async () => {
+    const run = spawnScript(kFixture, { env: { MODE: 'thenables' } });
+    expect(await run.exited()).toBe(0);
+    const line = run.stdout().split('\n').find((text) => text.includes('"result"'));
+    const result = JSON.parse(line!) as { workerHeard: Record<string, unknown>[] };
+    // Before (hostile t75 F7, F8): 'first reject' and 'second reject' were two failures; the
+    // getter's and the trap's throws were not reported at all.
+    const heard = result.workerHeard.map(({ messageType, isRejection, cause }) => ({ messageType, isRejection, cause }));
+    expect(heard.sort((a, b) => String(a.messageType).localeCompare(String(b.messageType)))).toEqual([
+      { messageType: 'thenGetter', isRejection: true, cause: 'then getter boom' },
+      { messageType: 'thenProxy', isRejection: true, cause: 'proxy trap boom' },
+      { messageType: 'thenTwice', isRejection: true, cause: 'first reject' },
+    ]);
+  });
+
   it('[H428] a string thrown by a request handler reaches the requester as any non-Error value does', async () => {
     const run = spawnScript(kFixture, { env: { MODE: 'notify' } });
     expect(await run.exited()).toBe(0);

@@ -132,6 +132,22 @@ describe('signals on the primary', () => {
     await waitUntilGone(pids);
   });
 
+  it('[H709] a SIGTERM right after a SIGHUP: the shutdown\'s line first, then the SIGHUP said ignored for it', async () => {
+    const harness = startHarness({ ...twoWorkers(), HARNESS_LOGGER: 'default' });
+    const { pid, pids } = await started(harness);
+    // Within the SIGHUP's 250 ms window: its reload waits for its copies, and the stop wins.
+    process.kill(pid, 'SIGHUP');
+    process.kill(pid, 'SIGTERM');
+    await expect(harness.exited()).resolves.toBe(0);
+    // One stream (the default logger writes every line on stderr): the order is the order written.
+    const stderr = harness.stderr();
+    const stopping = stderr.indexOf('shutting down');
+    const ignored = stderr.indexOf('SIGHUP ignored: the primary is shutting down');
+    // Before (hostile t77): the SIGHUP's line came first, as if a shutdown ran before the one that started it.
+    expect({ stopping: stopping >= 0, ignored: ignored >= 0, isInOrder: stopping < ignored }).toEqual({ stopping: true, ignored: true, isInOrder: true });
+    expect(destroyedPids(harness)).toEqual([...pids].sort());
+  });
+
   it('SIGHUP reloads the workers without stopping the service', async () => {
     const harness = startHarness(twoWorkers());
     const { pid, pids } = await started(harness);

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { countLatest, kWarningIntervalMs, RateLimitedWarning } from '../../src/primary/pool/rate-limited-warning.js';
+import { signalWarning, startingHangupLine } from '../../src/primary/lifecycle/ignored-signals.js';
 import { until } from '../helpers/wait.js';
 
 describe('RateLimitedWarning', () => {
@@ -45,5 +46,21 @@ describe('RateLimitedWarning', () => {
     expect(warning.isHolding).toBe(false);
     warning.flush();
     expect(told).toEqual([1, 2]);
+  });
+
+  it('[H706] a SIGHUP line told after the signals came says they came while the service was starting, not that it still is', () => {
+    const told: string[] = [];
+    const warning = signalWarning('SIGHUP', startingHangupLine, (text) => told.push(text));
+    warning.note(1);
+    warning.note(1);
+    warning.note(1);
+    // Told at a stop (or the interval's end), when the start may have failed already: before
+    // (hostile t75 F9), `SIGHUP ignored (2 since the last such line): the service is still
+    // starting ...` came after `shutting down: the start failed`.
+    warning.flush();
+    expect(told).toEqual([
+      expect.stringMatching(/^SIGHUP ignored: the service is still starting, .* Send SIGHUP again once the service has started if the code changed since\.$/),
+      'SIGHUP ignored (2 since the last such line) while the service was still starting: a rolling reload needs started workers to replace, and each worker loads the code as it is when it starts.',
+    ]);
   });
 });

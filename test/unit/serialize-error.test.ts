@@ -3,6 +3,8 @@ import { RemoteError } from '../../src/errors.js';
 import { cutText, serializeError } from '../../src/messaging/serialize-error.js';
 import { kUnreadableKinds, makeUnreadable } from '../fixtures/unreadable-values.js';
 
+const kUnreadableThrown = 'Unreadable value thrown: whether it is an Error, and what it holds, could not be read (a Proxy whose traps throw, say)';
+
 describe('serializeError', () => {
   it('[H330] bounds every field, saying the cut: message, thrown string, stack, name, code', () => {
     const error = Object.assign(new Error('E'.repeat(100_000)), { code: 'C'.repeat(1_000) });
@@ -79,12 +81,24 @@ describe('serializeError', () => {
     expect(serializeError(makeUnreadable('messageGetterClass'))).toEqual({ name: 'DbError', message: '(its message could not be read)' });
     expect(serializeError(makeUnreadable('codeGetter')).code).toBeUndefined();
     expect(serializeError(makeUnreadable('transparentProxy'))).toMatchObject({ name: 'RangeError', message: 'proxied' });
-    expect(serializeError(makeUnreadable('revokedProxy')).message).toMatch(/^Non-error value thrown: /);
+    // [H708] Not known to be no Error: `instanceof` itself threw.
+    expect(serializeError(makeUnreadable('revokedProxy')).message).toBe(kUnreadableThrown);
     expect(serializeError(makeUnreadable('toStringThrows')).message).toBe('Non-error value thrown: {"reason":"toString throws"}');
     expect(serializeError(makeUnreadable('toStringAndToJsonThrow')).message).toBe('Non-error value thrown: [object Object]');
     expect(serializeError(makeUnreadable('nullPrototype')).message).toBe('Non-error value thrown: {"reason":"no prototype"}');
     expect(serializeError(makeUnreadable('symbol')).message).toBe('Non-error value thrown: Symbol(thrown)');
     expect(serializeError(makeUnreadable('dataUnclonable')).data).toEqual({ detail: { count: 2 } });
+  });
+
+  it('[H708] a value whose every reading throws (a Proxy around an Error whose traps all throw) is said unreadable, not a non-Error', () => {
+    const trap = (): never => {
+      throw new Error('trap');
+    };
+    const proxy = new Proxy(new Error('inside'), { get: trap, getPrototypeOf: trap, ownKeys: trap, has: trap, getOwnPropertyDescriptor: trap });
+    // Before (hostile t77): `Error: Non-error value thrown: an unreadable value`.
+    expect(serializeError(proxy)).toEqual({ name: 'Error', message: kUnreadableThrown });
+    // A string that reads the same is a string, said as one.
+    expect(serializeError('an unreadable value').message).toBe('Non-error value thrown: an unreadable value');
   });
 
   it('copies data fields as JSON carries them, and leaves out oversized ones', () => {

@@ -281,7 +281,7 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
     }
   };
   let stillStarting: string[] = [];
-  const hangupWarning = signalWarning('SIGHUP', (signal, since) => startingAppsLine(signal, since, stillStarting), (text, count) => logger.warn({ signal: 'SIGHUP', count, apps: stillStarting }, text));
+  const hangupWarning = signalWarning('SIGHUP', (signal, since, isHeld) => startingAppsLine(signal, since, stillStarting, isHeld), (text, count) => logger.warn({ signal: 'SIGHUP', count, apps: stillStarting }, text));
   // A SIGHUP's copy too: passed on once, as each app's primary would take a second for a copy anyway.
   const isHangupRepeat = stopSignalRepeats();
   const onHangup = () => {
@@ -326,8 +326,10 @@ function isStartStopped(signal: NodeJS.Signals | null, stopRequests: number, has
 }
 
 /** The launcher's line for a SIGHUP that came while `apps` were still starting (`since` as `signalWarning` gives it). */
-function startingAppsLine(signal: string, since: string, apps: readonly string[]): string {
+function startingAppsLine(signal: string, since: string, apps: readonly string[], isHeld: boolean): string {
   const [which, them] = apps.length === 1 ? [`app ${apps[0]}`, 'it is'] : [`apps ${apps.join(', ')}`, 'they are'];
+  // Told up to 10 s after they came, when the start may be over (hostile t75 F9): in the past.
+  if (isHeld) return `${signal} ignored for ${which}${since} while ${apps.length === 1 ? 'it was' : 'they were'} still starting: a rolling reload needs started workers to replace, and each worker loads the code as it is when it starts.`;
   return (
     `${signal} ignored for ${which}${since}: ${them} still starting, and a rolling reload needs started workers to replace; each worker loads the code as it is when it starts. ` +
     `Send ${signal} again once every app has started if the code changed since (an app already started reloads on it).`

@@ -52,8 +52,12 @@ export function primaryIgnoredLine(signal: string, since: string): string {
 /**
  * The line for a SIGHUP that came while the service was still starting: a rolling reload needs
  * started workers to replace, and those being started load the code as it is now (H195).
+ * `isHeld`: the signals since the last line, told up to 10 s later, when the start may have
+ * ended or failed: said in the past, with no "send it again once started" (hostile t75 F9: `the
+ * service is still starting` came after `shutting down: the start failed`).
  */
-export function startingHangupLine(signal: string, since: string): string {
+export function startingHangupLine(signal: string, since: string, isHeld = false): string {
+  if (isHeld) return `${signal} ignored${since} while the service was still starting: a rolling reload needs started workers to replace, and each worker loads the code as it is when it starts.`;
   return (
     `${signal} ignored${since}: the service is still starting, and a rolling reload needs started workers to replace; each worker loads the code as it is when it starts. ` +
     `Send ${signal} again once the service has started if the code changed since.`
@@ -67,12 +71,13 @@ export function stoppingHangupLine(signal: string, since: string): string {
 
 /**
  * A signal's line, told at most once per 10 s, the signals since added up in a trailing line
- * (`line`'s `since`: empty or ` (3 since the last such line)`). Note each signal with `note(1)`.
+ * (`line`'s `since`: empty or ` (3 since the last such line)`; `isHeld` for that trailing line,
+ * told after they came). Note each signal with `note(1)`.
  */
-export function signalWarning(signal: string, line: (signal: string, since: string) => string, tell: (text: string, count: number) => void): RateLimitedWarning<number> {
+export function signalWarning(signal: string, line: (signal: string, since: string, isHeld: boolean) => string, tell: (text: string, count: number) => void): RateLimitedWarning<number> {
   return new RateLimitedWarning<number>(
     (held, next) => (held ?? 0) + next,
-    (count) => tell(line(signal, count > 1 ? ` (${count} since the last such line)` : ''), count),
+    (count, _isFlushed, isHeld) => tell(line(signal, count > 1 ? ` (${count} since the last such line)` : '', isHeld), count),
   );
 }
 

@@ -45,7 +45,10 @@ const kNegligibleWaitMs = 50;
 
 /** The workers of `slots` that were never ready (forked, maybe exited since). */
 function unreadyWorkers(slots: Iterable<Slot>): WorkerHandle[] {
-  return [...slots].flatMap((slot) => (slot.current !== undefined && slot.current.readyAt === undefined ? [slot.current.handle] : []));
+  // Not one that exited already: its own line said how it ended, and the restart it waited for is
+  // counted as cancelled (newcomer t76: `no worker is running, so none is stopped`, then `1 worker
+  // stopped before it was ready (the lines above say how); 1 restart waiting out its back-off was cancelled`).
+  return [...slots].flatMap((slot) => (slot.current !== undefined && slot.current.readyAt === undefined && slot.current.state !== 'exited' ? [slot.current.handle] : []));
 }
 
 /**
@@ -512,8 +515,9 @@ export class PrimaryLifecycle {
 
   async #runShutdown(timeoutMs: number, signal: NodeJS.Signals | undefined, requestedBy: ShutdownRequester, isTimeoutGiven: boolean): Promise<ShutdownReport> {
     const { pool, emit } = this.#context;
-    // Taken before close() retires the slots: the initial workers not ready yet (those that
-    // exited already too, awaiting a restart) are what an interrupted start did not start. A
+    // Taken before close() retires the slots: the initial workers not ready yet are what an
+    // interrupted start did not start (one that exited already, awaiting a restart, is among the
+    // restarts cancelled). A
     // start that failed stops its other workers itself: those not ready are stopped before they
     // were, as well (tester t22: before, counted graceful), though nothing interrupted that start
     // (its error says why); said only when there is one, the failing slot being gone already.

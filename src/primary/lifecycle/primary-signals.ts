@@ -89,7 +89,6 @@ export function installPrimarySignals(lifecycle: PrimaryLifecycle, context: Pick
   const onStopSignal = (signal: NodeJS.Signals): void => {
     // `timeout` (and other supervisors) signal the primary, then its process group: one request.
     if (isRepeat(signal)) return;
-    hangup.onStop();
     if (lifecycle.state === 'stopping' || lifecycle.state === 'stopped') {
       if (isForced) return;
       isForced = true;
@@ -99,6 +98,9 @@ export function installPrimarySignals(lifecycle: PrimaryLifecycle, context: Pick
       (report) => process.exit(shutdownExitCode(report)),
       () => process.exit(1),
     );
+    // After the shutdown's `shutting down` line, which its start writes at once: a SIGHUP's reload
+    // still waiting for its copies is dropped, and its line comes second (hostile t77: it came first).
+    hangup.onStop();
   };
   let logger: Logger | undefined;
   const log = (): Logger | undefined => (logger ??= primaryLogger(context.options));

@@ -22,11 +22,13 @@ export class RateLimitedWarning<T> {
    * @param merge adds `next` to what is held (`held` undefined for the first held); may mutate
    *   and return `held`, so that a flood costs no allocation per occurrence.
    * @param give tells one warning: an occurrence, or the sum of those held; `isFlushed` when
-   *   `flush()` tells it, at an end after which no more are told (its line promises no next interval).
+   *   `flush()` tells it, at an end after which no more are told (its line promises no next
+   *   interval); `isHeld` for the sum of those held, told after they came (its line says what
+   *   held then, not now: hostile t75 F9).
    */
   constructor(
     private readonly merge: (held: T | undefined, next: T) => T,
-    private readonly give: (summary: T, isFlushed: boolean) => void,
+    private readonly give: (summary: T, isFlushed: boolean, isHeld: boolean) => void,
     private readonly intervalMs = kWarningIntervalMs,
   ) {}
 
@@ -40,7 +42,7 @@ export class RateLimitedWarning<T> {
     const now = Date.now();
     if (this.#held === undefined && now - this.#lastAt >= this.intervalMs) {
       this.#lastAt = now;
-      this.give(occurrence, false);
+      this.give(occurrence, false, false);
       return;
     }
     this.#held = this.merge(this.#held, occurrence);
@@ -64,7 +66,7 @@ export class RateLimitedWarning<T> {
     this.#held = undefined;
     if (held === undefined) return;
     this.#lastAt = Date.now();
-    this.give(held, isFlushed);
+    this.give(held, isFlushed, true);
   }
 }
 

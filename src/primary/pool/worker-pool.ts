@@ -1025,10 +1025,15 @@ export class WorkerPool {
   /**
    * A `$crash` is a claim, like `$destroyFailed`: the worker sends it from 'exit' only when it
    * dies of an uncaught error, which exits non-zero (crash-report.ts). An exit with code 0 belies
-   * it (a forged notice, H234): dropped as a protocol error, not quoted as what the worker died of.
+   * it (a forged notice, H234), and so does a death by a signal the primary did not send: 'exit'
+   * ran, so the process was ending with a code, and a kill from outside (the OOM killer) is the
+   * cause to tell (hostile t77: a forged `$crash`, then SIGKILL, read `crashed ... of an uncaught
+   * DatabaseError`, and the SIGKILL was never said). Dropped as a protocol error, not quoted as what
+   * the worker died of. One the primary killed (a stop's timeout) keeps its claim: its `'exit'` may have held it.
    */
   #checkCrashClaim(record: WorkerRecord): void {
-    if (record.uncaughtError === undefined || !record.hasExitedCleanly()) return;
+    if (record.uncaughtError === undefined) return;
+    if (!record.hasExitedCleanly() && (record.signal === null || record.isKilledByPrimary())) return;
     record.uncaughtError = undefined;
     this.#onProtocolError(record, 'unexpected', kCrashNotice);
   }

@@ -123,9 +123,9 @@ export class Inbound {
     }
     const running = workType === undefined ? undefined : this.#start(workType);
     // A native promise comes back as is. Any other thenable has its then() called in a job
-    // that turns a throw into a rejection and keeps only the first outcome. Defined: a thenable
-    // is an object or a function.
-    const promise = settleLikeAwait(result) as Promise<unknown>;
+    // that turns a throw into a rejection and keeps only the first outcome. A `then` getter that
+    // no longer gives a function when read again: the value itself, as `await` would take it.
+    const promise = settleLikeAwait(result) ?? Promise.resolve(result);
     promise.then(
       (value) => {
         if (running) this.#done(running);

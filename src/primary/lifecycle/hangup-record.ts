@@ -3,7 +3,7 @@
  * H291). A process group's SIGHUP (a terminal's hangup, `kill -HUP -<pgid>`) reaches the primary
  * and its workers at once; a `kill -HUP <worker pid>` reaches one worker alone, and nothing
  * reloads. Node cannot tell a signal's sender, so the worker asks, and the primary answers from
- * the time of its own: one within `kRecentMs` before the question is the same signal; else it
+ * the time of its own: one within `kHangupRecentMs` before the question is the same signal; else it
  * waits up to `kWaitMs` for one (its listener may run after the worker's question is read, on a
  * busy loop), then answers that it got none.
  */
@@ -14,7 +14,6 @@ import type { HangupOutcome, HangupReply } from '../../messaging/system-types.js
  * still counts as the same signal, in ms.
  */
 export const kHangupRecentMs = 2_000;
-const kRecentMs = kHangupRecentMs;
 /** How long the primary waits for its own SIGHUP after a worker's question, in ms. */
 const kWaitMs = 500;
 
@@ -66,18 +65,18 @@ export class HangupRecord {
   }
 
   /**
-   * Whether the primary got a SIGHUP of its own at most `kRecentMs` before `at` (a
+   * Whether the primary got a SIGHUP of its own at most `kHangupRecentMs` before `at` (a
    * `performance.now()` time), or since: a worker still loading that died of SIGHUP then had the
    * same signal, sent to the whole process group (hangup-collateral in worker-pool.ts).
    */
   heardSince(at: number): boolean {
-    return this.#last !== undefined && this.#last.at >= at - kRecentMs;
+    return this.#last !== undefined && this.#last.at >= at - kHangupRecentMs;
   }
 
   /** The answer to a worker's `$hangup`; `isHandled`: the primary handles signals (`handleSignals`). */
   answer(isHandled: boolean): HangupReply | Promise<HangupReply> {
     if (!isHandled) return this.#reply('unknown');
-    const last = this.#last !== undefined && performance.now() - this.#last.at <= kRecentMs ? this.#last : undefined;
+    const last = this.#last !== undefined && performance.now() - this.#last.at <= kHangupRecentMs ? this.#last : undefined;
     if (last?.outcome !== undefined) return this.#reply(last.outcome);
     if (this.#pending) return this.#pending.promise;
     let resolvePromise!: (reply: HangupReply) => void;

@@ -187,23 +187,25 @@ function describeCrashed(crashes: { count: number; what: string } | undefined, v
 
 /**
  * `1 old worker not stopped by the reload: it crashed or was killed during the reload, not by it:
- * no request known cut off (...), and its slot runs the new code`: the slots whose old worker
- * died on its own (`vacant`), said with the crashes of the reload (no more of them than slots),
- * which are those workers: one count, not two (retest t64 N9). The vacant slots not among the
- * crashes had lost their worker before the reload began, or had none started yet.
+ * no request known cut off (...), and any worker started in its slot since the reload began runs
+ * the new code`: the slots whose old worker died on its own (`vacant`), said with the crashes of
+ * the reload (no more of them than slots), which are those workers: one count, not two (retest
+ * t64 N9). The vacant slots not among the crashes had lost their worker before the reload began,
+ * or had none started yet.
  */
 function describeVacantCrashed(vacant: number, crashes: { count: number; what: string }): string {
   const head = `${plural(vacant, 'old worker')} not stopped by the reload: `;
-  const slots = vacant === 1 ? 'its slot runs' : 'their slots run';
+  // Not "runs": a vacant slot's restart may still be loading or waiting out its back-off as the reload ends (hostile t75 F5).
+  const newCode = `any worker started in ${vacant === 1 ? 'its slot' : 'their slots'} since the reload began runs the new code`;
   const how = `(the cluster's log says how)`;
   if (crashes.count === vacant) {
     const one = vacant === 1;
-    return `${head}${one ? 'it' : 'they'} crashed or ${one ? 'was' : 'were'} killed during the reload, not by it: ${crashes.what} ${how}, and ${slots} the new code`;
+    return `${head}${one ? 'it' : 'they'} crashed or ${one ? 'was' : 'were'} killed during the reload, not by it: ${crashes.what} ${how}, and ${newCode}`;
   }
   const others = vacant - crashes.count;
   return (
     `${head}${crashes.count} crashed or ${crashes.count === 1 ? 'was' : 'were'} killed during the reload, not by it: ${crashes.what} ${how}; ` +
-    `the other${others === 1 ? '' : ` ${others}`} had crashed before it began (or had not started yet); ${slots} the new code`
+    `the other${others === 1 ? '' : ` ${others}`} had crashed before it began (or had not started yet); ${newCode}`
   );
 }
 

@@ -265,19 +265,20 @@ export function describeNotReplaced(retired: number): string {
  */
 export function describeVacant(vacant: number, crashed?: number): string {
   const one = vacant === 1;
-  const slots = one ? 'its slot runs' : 'their slots run';
+  // Not "runs": a vacant slot's restart may still be loading or waiting out its back-off as the reload ends (hostile t75 F5).
+  const newCode = `any worker started in ${one ? 'its slot' : 'their slots'} since the reload began runs the new code`;
   // Not known (an event from before `vacantCrashed`): both ways said.
   if (crashed === undefined) {
-    return `${vacant} old ${one ? 'worker' : 'workers'} not stopped by the reload: ${one ? 'it' : 'they'} crashed or ${one ? 'was' : 'were'} killed before the reload stopped ${one ? 'it' : 'them'} (or had not started yet), and ${slots} the new code`;
+    return `${vacant} old ${one ? 'worker' : 'workers'} not stopped by the reload: ${one ? 'it' : 'they'} crashed or ${one ? 'was' : 'were'} killed before the reload stopped ${one ? 'it' : 'them'} (or had not started yet), and ${newCode}`;
   }
   // Known (retest t67 F8: "(or had not started yet)" of a worker killed during the reload).
-  if (crashed === vacant) return `${vacant} old ${one ? 'worker' : 'workers'} not stopped by the reload: ${one ? 'it' : 'they'} crashed or ${one ? 'was' : 'were'} killed during the reload, not by it, and ${slots} the new code`;
+  if (crashed === vacant) return `${vacant} old ${one ? 'worker' : 'workers'} not stopped by the reload: ${one ? 'it' : 'they'} crashed or ${one ? 'was' : 'were'} killed during the reload, not by it, and ${newCode}`;
   const before = `had no running worker as the reload began (it had exited or been stopped, or had not started yet)`;
-  if (crashed === 0) return `${vacant} ${one ? 'slot' : 'slots'} with no old worker for the reload to stop: ${one ? 'it' : 'each'} ${before}, and ${slots} the new code`;
+  if (crashed === 0) return `${vacant} ${one ? 'slot' : 'slots'} with no old worker for the reload to stop: ${one ? 'it' : 'each'} ${before}, and ${newCode}`;
   const others = vacant - crashed;
   return (
     `${vacant} old workers not stopped by the reload: ${crashed} crashed or ${crashed === 1 ? 'was' : 'were'} killed during the reload, not by it; ` +
-    `the other ${others === 1 ? 'slot' : `${others} slots`} ${before}; ${slots} the new code`
+    `the other ${others === 1 ? 'slot' : `${others} slots`} ${before}; ${newCode}`
   );
 }
 

@@ -38,7 +38,7 @@ describe('control answers', () => {
     // Killed before the reload stopped it: its slot is vacant too, and the line counts it once (H655, retest t64 N9).
     expect(describeReload('web', answer)).toMatch(
       answer.vacant === 1
-        ? /^reloaded web: 1 worker replaced, no request cut off by its stops; 1 old worker not stopped by the reload: it crashed or was killed during the reload, not by it: no request known cut off \(the cluster's log says how\), and its slot runs the new code$/
+        ? /^reloaded web: 1 worker replaced, no request cut off by its stops; 1 old worker not stopped by the reload: it crashed or was killed during the reload, not by it: no request known cut off \(the cluster's log says how\), and any worker started in its slot since the reload began runs the new code$/
         : /^reloaded web: \d workers? replaced, no request cut off by its stops; .*meanwhile 1 worker crashed or was killed, not by the reload: no request known cut off \(the cluster's log says how\)$/,
     );
     const cut = { workers: 1, requestsCut: 2, connectionsReset: 5, isLowerBound: true as const };
@@ -46,11 +46,11 @@ describe('control answers', () => {
       "meanwhile 1 worker crashed or was killed, not by the reload: at least 2 requests cut off and at least 5 open connections reset (a request sent on one since its last report is lost too) (the cluster's log says how)",
     );
     expect(describeReload('web', { ...answer, vacant: 2, crashed: cut })).toContain(
-      "2 old workers not stopped by the reload: 1 crashed or was killed during the reload, not by it: at least 2 requests cut off and at least 5 open connections reset (a request sent on one since its last report is lost too) (the cluster's log says how); the other had crashed before it began (or had not started yet); their slots run the new code",
+      "2 old workers not stopped by the reload: 1 crashed or was killed during the reload, not by it: at least 2 requests cut off and at least 5 open connections reset (a request sent on one since its last report is lost too) (the cluster's log says how); the other had crashed before it began (or had not started yet); any worker started in their slots since the reload began runs the new code",
     );
     // More crashes than vacant slots (a restart crashed too): the old worker is said to be among them, not counted apart.
     const twice = describeReload('web', { ...answer, vacant: 1, vacantCrashed: 1, crashed: { ...cut, workers: 2 } });
-    expect(twice).toContain('1 old worker not stopped by the reload: it crashed or was killed during the reload, not by it, and its slot runs the new code');
+    expect(twice).toContain('1 old worker not stopped by the reload: it crashed or was killed during the reload, not by it, and any worker started in its slot since the reload began runs the new code');
     expect(twice).toContain('meanwhile 2 workers (the old worker above among them) crashed or were killed, not by the reload: at least 2 requests cut off');
     // An older primary's answer has none: as before.
     const { crashed: _crashed, ...older } = answer;

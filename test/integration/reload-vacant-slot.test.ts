@@ -36,13 +36,13 @@ describe('a reload with a slot whose worker died during it', () => {
     // Before: "reloaded web: 2 workers replaced, no request cut off".
     // H610: the worker killed during it is said after it, and "no request cut off" is the reload's own stops'.
     expect(describeReload('web', answer)).toBe(
-      "reloaded web: 1 worker replaced, no request cut off by its stops; 1 old worker not stopped by the reload: it crashed or was killed during the reload, not by it: no request known cut off (the cluster's log says how), and its slot runs the new code",
+      "reloaded web: 1 worker replaced, no request cut off by its stops; 1 old worker not stopped by the reload: it crashed or was killed during the reload, not by it: no request known cut off (the cluster's log says how), and any worker started in its slot since the reload began runs the new code",
     );
     expect(outcomeExitCode(reloadOutcome(answer))).toBe(0);
     // The reload started the slot again with the new code: both slots serve, its restart not needed.
     expect(primary.workers.map((worker) => worker.slot).sort()).toEqual([0, 1]);
     // H672 (retest t67 F8): said as the CLI says it, not "(or had not started yet)".
-    expect(text()).toContain('rolling reload complete: 1 worker replaced, 1 old worker not stopped by the reload: it crashed or was killed during the reload, not by it, and its slot runs the new code');
+    expect(text()).toContain('rolling reload complete: 1 worker replaced, 1 old worker not stopped by the reload: it crashed or was killed during the reload, not by it, and any worker started in its slot since the reload began runs the new code');
   }, 90_000);
 
   it('[H574][H672] does not count as replaced a worker killed while its own replacement starts (retest t59), and says it was killed during the reload', async () => {

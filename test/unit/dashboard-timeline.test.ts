@@ -20,7 +20,7 @@ describe('dashboard timeline', () => {
     );
     // [H574] A slot with no worker running at its turn.
     expect(describeEvent({ type: 'reloadComplete', replaced: 1, vacant: 1, graceful: 1, failed: 0, killed: 0 })).toBe(
-      "rolling reload complete: 1 worker replaced; old workers: 1 graceful, 0 failed, 0 killed; 1 old worker not stopped by the reload: it crashed or was killed before the reload stopped it (or had not started yet), and its slot runs the new code",
+      "rolling reload complete: 1 worker replaced; old workers: 1 graceful, 0 failed, 0 killed; 1 old worker not stopped by the reload: it crashed or was killed before the reload stopped it (or had not started yet), and any worker started in its slot since the reload began runs the new code",
     );
     expect(describeEvent({ type: 'workerProtocolError', ...worker, dropped: 1, error: 'bad ping' })).toBe('worker 7 (pid 4242, slot 1) broke the protocol: 1 message dropped (bad ping)');
     expect(describeEvent({ type: 'stickyRefused', reason: 'no-sticky-worker', role: 'web', count: 3 })).toBe('3 sticky connections closed: no ready worker with role web serves sticky connections');

@@ -11,15 +11,23 @@ import { describeEvent } from '../../src/cli/dashboard/page/timeline.js';
 
 describe('the slots a reload did not stop a worker in', () => {
   it('[H672] are said as crashed during the reload, as without a running worker as it began, or both, by vacantCrashed', () => {
-    expect(describeVacant(1, 1)).toBe('1 old worker not stopped by the reload: it crashed or was killed during the reload, not by it, and its slot runs the new code');
+    expect(describeVacant(1, 1)).toBe('1 old worker not stopped by the reload: it crashed or was killed during the reload, not by it, and any worker started in its slot since the reload began runs the new code');
     expect(describeVacant(2, 0)).toBe(
-      '2 slots with no old worker for the reload to stop: each had no running worker as the reload began (it had exited or been stopped, or had not started yet), and their slots run the new code',
+      '2 slots with no old worker for the reload to stop: each had no running worker as the reload began (it had exited or been stopped, or had not started yet), and any worker started in their slots since the reload began runs the new code',
     );
     expect(describeVacant(3, 1)).toBe(
-      '3 old workers not stopped by the reload: 1 crashed or was killed during the reload, not by it; the other 2 slots had no running worker as the reload began (it had exited or been stopped, or had not started yet); their slots run the new code',
+      '3 old workers not stopped by the reload: 1 crashed or was killed during the reload, not by it; the other 2 slots had no running worker as the reload began (it had exited or been stopped, or had not started yet); any worker started in their slots since the reload began runs the new code',
     );
     // An event recorded before the count: both ways, as before.
     expect(describeVacant(1)).toContain('crashed or was killed before the reload stopped it (or had not started yet)');
+  });
+
+  it('[H711] do not say the slot runs the new code: its restart may still be loading or waiting out its back-off as the reload ends', () => {
+    for (const [vacant, crashed] of [[1, 1], [2, 0], [3, 1], [2, 2], [1, undefined]] as const) {
+      const line = describeVacant(vacant, crashed);
+      expect(line).not.toMatch(/slots? runs? the new code/);
+      expect(line).toMatch(/any worker started in (its slot|their slots) since the reload began runs the new code$/);
+    }
   });
 
   it('[H672] the dashboard\'s timeline says them in the same words as the log', () => {

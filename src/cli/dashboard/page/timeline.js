@@ -170,13 +170,14 @@ export function describeEvent(event) {
  */
 function vacantText(vacant, crashed) {
   const one = vacant === 1;
-  const slots = one ? 'its slot runs' : 'their slots run';
-  if (typeof crashed !== 'number') return `${vacant} old ${one ? 'worker' : 'workers'} not stopped by the reload: ${one ? 'it' : 'they'} crashed or ${one ? 'was' : 'were'} killed before the reload stopped ${one ? 'it' : 'them'} (or had not started yet), and ${slots} the new code`;
-  if (crashed === vacant) return `${vacant} old ${one ? 'worker' : 'workers'} not stopped by the reload: ${one ? 'it' : 'they'} crashed or ${one ? 'was' : 'were'} killed during the reload, not by it, and ${slots} the new code`;
+  // Not "runs": a vacant slot's restart may still be loading or waiting out its back-off as the reload ends (hostile t75 F5).
+  const newCode = `any worker started in ${one ? 'its slot' : 'their slots'} since the reload began runs the new code`;
+  if (typeof crashed !== 'number') return `${vacant} old ${one ? 'worker' : 'workers'} not stopped by the reload: ${one ? 'it' : 'they'} crashed or ${one ? 'was' : 'were'} killed before the reload stopped ${one ? 'it' : 'them'} (or had not started yet), and ${newCode}`;
+  if (crashed === vacant) return `${vacant} old ${one ? 'worker' : 'workers'} not stopped by the reload: ${one ? 'it' : 'they'} crashed or ${one ? 'was' : 'were'} killed during the reload, not by it, and ${newCode}`;
   const before = 'had no running worker as the reload began (it had exited or been stopped, or had not started yet)';
-  if (crashed === 0) return `${vacant} ${one ? 'slot' : 'slots'} with no old worker for the reload to stop: ${one ? 'it' : 'each'} ${before}, and ${slots} the new code`;
+  if (crashed === 0) return `${vacant} ${one ? 'slot' : 'slots'} with no old worker for the reload to stop: ${one ? 'it' : 'each'} ${before}, and ${newCode}`;
   const others = vacant - crashed;
-  return `${vacant} old workers not stopped by the reload: ${crashed} crashed or ${crashed === 1 ? 'was' : 'were'} killed during the reload, not by it; the other ${others === 1 ? 'slot' : `${others} slots`} ${before}; ${slots} the new code`;
+  return `${vacant} old workers not stopped by the reload: ${crashed} crashed or ${crashed === 1 ? 'was' : 'were'} killed during the reload, not by it; the other ${others === 1 ? 'slot' : `${others} slots`} ${before}; ${newCode}`;
 }
 
 function stoppedSummary(event, whose = 'old workers') {

@@ -92,6 +92,8 @@ export interface ClusterEvent {
   vacant?: number;
   /** `reloadComplete`: of `vacant`, the slots whose worker, running as the reload began, crashed or was killed during it; with `vacant`. */
   vacantCrashed?: number;
+  /** `reloadComplete`: slots given up in a crash loop that the reload started again; absent when none. */
+  refilled?: number;
   /** `reloadComplete`: slots given up in a crash loop that the reload started again and that did not stay up the startup window (H517); absent when none. */
   refillsFailed?: number;
   /** `crashLoopRefill`: the numbers of the slots given up in a crash loop that the reload starts again (H259, H528). */

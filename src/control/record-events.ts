@@ -70,13 +70,14 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
     crashLoop: ({ slot, name, failures, error, remainingSlots }) =>
       log.append({ type: 'crashLoop', slot, ...(name === undefined ? {} : { name }), failures, remainingSlots, error: error.message }),
     reload: ({ workers }) => log.append({ type: 'reload', workers }),
-    reloadComplete: ({ replaced, retired, stopped, refillsFailed, vacant, vacantCrashed }) =>
+    reloadComplete: ({ replaced, retired, stopped, refilled, refillsFailed, vacant, vacantCrashed }) =>
       log.append({
         type: 'reloadComplete',
         replaced,
         ...(retired === 0 ? {} : { retired }),
         ...(vacant === undefined ? {} : { vacant }),
         ...(vacantCrashed === undefined ? {} : { vacantCrashed }),
+        ...(refilled === undefined ? {} : { refilled }),
         ...(refillsFailed === undefined ? {} : { refillsFailed }),
         graceful: stopped.graceful.length,
         failed: stopped.failed.length,

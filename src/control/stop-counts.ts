@@ -282,6 +282,21 @@ export function describeVacant(vacant: number, crashed?: number): string {
   );
 }
 
+/**
+ * `2 worker slots given up in a crash loop started again, 1 of which was given up again or crashed
+ * (the crash lines above say why)`: the slots a reload started again (`reloadComplete.refilled`,
+ * H259) and, of them, those that failed again (`refillsFailed`, H517), as the reload's log line
+ * and the dashboard say them. Newcomer t76: a reload that brought a given-up cluster back said
+ * `replaced=0` and nothing else.
+ */
+export function describeRefilled(refilled: number, refillsFailed = 0): string {
+  const failed = Math.min(refillsFailed, refilled);
+  const was = failed === 1 ? 'was' : 'were';
+  const failedClause =
+    failed === 0 ? '' : `, ${failed === refilled ? (refilled === 1 ? `and it ${was}` : `and all of them ${was}`) : `${failed} of which ${was}`} given up again or crashed (the crash lines above say why)`;
+  return `${refilled} worker ${refilled === 1 ? 'slot' : 'slots'} given up in a crash loop started again${failedClause}`;
+}
+
 /** What a shutdown interrupted (`ShutdownReport.interrupted`, or a stop's answer read from the socket), as lines say it. */
 export function describeInterrupted(interrupted: unknown): string {
   if (interrupted === 'scale') return 'a scale-up was interrupted';

@@ -710,9 +710,11 @@ export interface PrimaryEvents<ToPrimary> {
    * The reload finished: `replaced` workers, and how the old ones stopped; `retired`, slots a
    * scale-down removed before their replacement took over, which are not replaced (H191). A shutdown that
    * begins before the last old worker stopped takes its stop over and reports it: the reload
-   * then ends with `reloadFailed` (`ReloadError.isShutdown`) instead. `refillsFailed`: of the slots
-   * given up in a crash loop that the reload started again (`crashLoopRefill`), those that did
-   * not stay up the startup window (H517); only when there was one. `vacant`: slots that had no
+   * then ends with `reloadFailed` (`ReloadError.isShutdown`) instead. `refilled`: the slots given
+   * up in a crash loop that the reload started again (`crashLoopRefill`); only when there was one
+   * (newcomer t76: a reload that brought a given-up cluster back said `replaced=0` and nothing
+   * else). `refillsFailed`: of those, the ones that did not stay up the startup window (H517);
+   * only when there was one. `vacant`: slots that had no
    * worker running at their turn (it exited during the reload, its restart still waiting out its
    * back-off, or a scale-up had not started it yet): started with the new code, not counted in
    * `replaced`; only when there was one (H574). `vacantCrashed`: of those, the slots whose worker
@@ -722,6 +724,7 @@ export interface PrimaryEvents<ToPrimary> {
     readonly replaced: number;
     readonly retired: number;
     readonly stopped: ShutdownReport;
+    readonly refilled?: number;
     readonly refillsFailed?: number;
     readonly vacant?: number;
     readonly vacantCrashed?: number;

@@ -28,7 +28,7 @@ import { describeUnmerged } from './features/unmerged-metrics.js';
 import { launcherPidOf } from './launched-by.js';
 import { describeKilledDescendants, describeLeftRunning, kPidsInLine } from '../worker/end-descendants.js';
 import { isPaused } from '../worker/process-table.js';
-import { describeCancelledRestarts, describeInterrupted, describeNotReplaced, describeVacant } from '../control/stop-counts.js';
+import { describeCancelledRestarts, describeInterrupted, describeNotReplaced, describeRefilled, describeVacant } from '../control/stop-counts.js';
 import { describeEnvChanges, type EnvChanges } from '../control/env-changes.js';
 import { isOutsideKillSignal, kGroupHangupHow, killedFromOutside, stoppedFromOutside, kUnforgivenHangupAdvice, kUnforgivenHangupHow } from './pool/outside-kill.js';
 import { kMaxGroupHangups } from './pool/slot.js';
@@ -564,14 +564,23 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     logger.error({ signal, firstSignal, killed: killed.length, openRequests }, `${describeForcedStop(signal, firstSignal)} forced the stop: ${plural(killed.length, 'worker')} killed${open}`);
   });
   primary.on('reload', ({ workers, requestedBy, env }) => logger.info({ workers }, `rolling reload started${reloadCause(requestedBy)}${env === undefined ? '' : envClause(env)}`));
-  primary.on('reloadComplete', ({ replaced, retired, stopped, refillsFailed, vacant = 0, vacantCrashed }) => {
-    // Slots not replaced (H191: scaled away; H574: no worker at their turn), each said.
-    const notReplaced = [...(retired === 0 ? [] : [describeNotReplaced(retired)]), ...(vacant === 0 ? [] : [describeVacant(vacant, vacantCrashed)])];
-    // Slots started again that failed again (H517): their crash lines said why; the count here.
-    const failedAgain =
-      refillsFailed === undefined ? '' : `${notReplaced.length === 0 ? ':' : ';'} ${plural(refillsFailed, 'worker slot')} given up in a crash loop and started again ${refillsFailed === 1 ? 'was' : 'were'} given up again or crashed (the crash lines above say why)`;
-    const fields = { replaced, ...(retired === 0 ? {} : { retired }), ...(vacant === 0 ? {} : { vacant, ...(vacantCrashed === undefined ? {} : { vacantCrashed }) }), ...(refillsFailed === undefined ? {} : { refillsFailed }) };
-    logReport(logger, stopped, fields, `rolling reload complete${notReplaced.length === 0 ? '' : `: ${plural(replaced, 'worker')} replaced, ${notReplaced.join('; ')}`}${failedAgain}`);
+  primary.on('reloadComplete', ({ replaced, retired, stopped, refilled = 0, refillsFailed, vacant = 0, vacantCrashed }) => {
+    // Slots not replaced (H191: scaled away; H574: no worker at their turn), each said; and the
+    // slots given up in a crash loop it started again (newcomer t76: a reload that brought them
+    // all back said `replaced=0` and nothing else), of which those that failed again (H517).
+    const clauses = [
+      ...(retired === 0 ? [] : [describeNotReplaced(retired)]),
+      ...(vacant === 0 ? [] : [describeVacant(vacant, vacantCrashed)]),
+      ...(refilled === 0 ? [] : [describeRefilled(refilled, refillsFailed)]),
+    ];
+    const fields = {
+      replaced,
+      ...(retired === 0 ? {} : { retired }),
+      ...(vacant === 0 ? {} : { vacant, ...(vacantCrashed === undefined ? {} : { vacantCrashed }) }),
+      ...(refilled === 0 ? {} : { refilled }),
+      ...(refillsFailed === undefined ? {} : { refillsFailed }),
+    };
+    logReport(logger, stopped, fields, `rolling reload complete${clauses.length === 0 ? '' : `: ${plural(replaced, 'worker')} replaced, ${clauses.join('; ')}`}`);
   });
   primary.on('reloadFailed', ({ error }) => {
     // An operator's stop during a reload is no failure to alert on: said at warn, as what happened.

@@ -28,7 +28,7 @@ async function statusOf(name: string, runtime: string): Promise<Status> {
 }
 
 describe('clusterkit reload and a slot given up in a crash loop [H517]', () => {
-  it('[H517][H527][H528][H603] the slot started again crashes in its startup window: the reload succeeds for the slot it replaced, says the other failed again, and exits 3', async () => {
+  it('[H517][H527][H528][H603][H712] the slot started again crashes in its startup window: the reload succeeds for the slot it replaced, says the other failed again, and exits 3', async () => {
     const runtime = runtimeDir();
     const port = await freePort();
     const flag = join(tempProject({}), 'broken');
@@ -62,7 +62,7 @@ describe('clusterkit reload and a slot given up in a crash loop [H517]', () => {
     await run.waitFor(occurrencesAfter(from, 'rolling reload complete', 1));
     const after = run.output().slice(from);
     expect(after).toContain("starting worker slot 1 again with the reload's code");
-    expect(after).toMatch(/rolling reload complete[^\n]*: 1 worker slot given up in a crash loop and started again was given up again or crashed \(the crash lines above say why\)[^\n]*refillsFailed=1/);
+    expect(after).toMatch(/rolling reload complete: 1 worker replaced, 1 worker slot given up in a crash loop started again, and it was given up again or crashed \(the crash lines above say why\)[^\n]*refilled=1 refillsFailed=1/);
 
     // Fixed: the next reload brings slot 1 back, and says nothing failed again.
     await run.waitFor(occurrencesAfter(from, 'ERROR worker slot 1 could not start 3 times in a row', 1));
@@ -70,6 +70,9 @@ describe('clusterkit reload and a slot given up in a crash loop [H517]', () => {
     const fixed = await cli(['reload', 'refill2'], { runtime, ms: 30_000 });
     expect(fixed.code).toBe(0);
     expect(fixed.stdout).toMatch(/; 1 worker given up in a crash loop started again\n$/);
+    // [H712] The log's line says the slot it started again, not just `replaced=1` (newcomer t76).
+    await run.waitFor(occurrencesAfter(from, 'rolling reload complete', 2));
+    expect(run.output().slice(from)).toMatch(/rolling reload complete: 1 worker replaced, 1 worker slot given up in a crash loop started again [^\n]*refilled=1(?! refillsFailed)/);
     await until(async () => (await statusOf('refill2', runtime)).readyWorkers === 2, 30_000, 'both slots served');
     await follower.waitFor(/\(started again after its crash loop\)/);
     expect(follower.stderr()).toMatch(/clusterkit: slot 1 is now served by worker \d+ \(started again after its crash loop\)/);

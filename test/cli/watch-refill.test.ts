@@ -26,7 +26,7 @@ interface Status {
 }
 
 describe('clusterkit run --watch after a crash loop [H259]', () => {
-  it('[H259] a slot given up while the code was broken starts again when the fix is saved, with a fresh crash-loop budget', async () => {
+  it('[H259][H712] a slot given up while the code was broken starts again when the fix is saved, with a fresh crash-loop budget', async () => {
     const runtime = runtimeDir();
     const port = await freePort();
     const project = tempProject({ 'app.cjs': app('v1') });
@@ -48,7 +48,8 @@ describe('clusterkit run --watch after a crash loop [H259]', () => {
     // The fix: the surviving worker is replaced, and the given-up slot starts again.
     writeFileSync(join(project, 'app.cjs'), app('v3'));
     await run.waitFor(new RegExp(`\\[refill\\] starting worker slot ${slot} again with the reload's code, given up in a crash loop before it, with a fresh crash-loop budget; the reload ends once it stayed up the startup window`));
-    await run.waitFor(/rolling reload complete replaced=1/);
+    // [H712] The line says the slot it started again, not only `replaced=1`.
+    await run.waitFor(/rolling reload complete: 1 worker replaced, 1 worker slot given up in a crash loop started again replaced=1 refilled=1 /);
     await until(
       async () => {
         const status = JSON.parse((await cli(['status', 'refill', '--json'], { runtime })).stdout) as Status;

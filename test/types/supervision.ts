@@ -40,6 +40,8 @@ async function primarySide(primary: ClusterPrimary) {
   primary.on('reloadComplete', ({ replaced, retired, stopped }) => void [replaced, retired, stopped.graceful, stopped.failed, stopped.killed]);
   // Slots started again that failed again (H517): set only when there was one.
   primary.on('reloadComplete', ({ refillsFailed }) => void ((refillsFailed satisfies number | undefined) ?? 0));
+  // Slots given up in a crash loop that it started again (H712): set only when there was one.
+  primary.on('reloadComplete', ({ refilled }) => void ((refilled satisfies number | undefined) ?? 0));
   primary.on('workerExit', ({ killedFor }) => void (killedFor satisfies Error | undefined)?.message);
   primary.on('reloadFailed', ({ error }) => {
     if (error instanceof ReloadError) void [error.isNothingServing satisfies boolean, error.isShutdown, error.isSuperseded, error.workers satisfies number | undefined, error.replaced satisfies number | undefined];

@@ -5,7 +5,7 @@
  * the CLI had already ruled out. `vacantCrashed` counts those running as the reload began.
  */
 import { describe, expect, it } from '@jest/globals';
-import { describeVacant } from '../../src/control/stop-counts.js';
+import { describeRefilled, describeVacant } from '../../src/control/stop-counts.js';
 // @ts-expect-error plain JavaScript served to the browser, no declarations
 import { describeEvent } from '../../src/cli/dashboard/page/timeline.js';
 
@@ -34,6 +34,17 @@ describe('the slots a reload did not stop a worker in', () => {
     for (const [vacant, vacantCrashed] of [[1, 1], [2, 0], [3, 1], [1, undefined]] as const) {
       const line = describeEvent({ type: 'reloadComplete', replaced: 1, vacant, ...(vacantCrashed === undefined ? {} : { vacantCrashed }), graceful: 1, failed: 0, killed: 0 });
       expect(line).toContain(describeVacant(vacant, vacantCrashed));
+    }
+  });
+
+  it('[H712] the slots given up in a crash loop that a reload started again are said, and of them those that failed again; the dashboard alike', () => {
+    expect(describeRefilled(2)).toBe('2 worker slots given up in a crash loop started again');
+    expect(describeRefilled(1, 1)).toBe('1 worker slot given up in a crash loop started again, and it was given up again or crashed (the crash lines above say why)');
+    expect(describeRefilled(2, 2)).toBe('2 worker slots given up in a crash loop started again, and all of them were given up again or crashed (the crash lines above say why)');
+    expect(describeRefilled(3, 1)).toBe('3 worker slots given up in a crash loop started again, 1 of which was given up again or crashed (the crash lines above say why)');
+    for (const [refilled, refillsFailed] of [[2, undefined], [1, 1], [3, 2]] as const) {
+      const line = describeEvent({ type: 'reloadComplete', replaced: 0, refilled, ...(refillsFailed === undefined ? {} : { refillsFailed }), graceful: 0, failed: 0, killed: 0 });
+      expect(line).toBe(`rolling reload complete: 0 workers replaced; old workers: 0 graceful, 0 failed, 0 killed; ${describeRefilled(refilled, refillsFailed)}`);
     }
   });
 });

@@ -258,8 +258,9 @@ export async function rollingReload(
     context.emit('reloadFailed', { error: failure });
     throw failure;
   }
+  const refilled = refill?.slots.length ?? 0;
   const refillsFailed = refill?.failures.length ?? 0;
-  context.emit('reloadComplete', { replaced, retired, stopped: notStarted.length === 0 ? stopped : { ...stopped, notStarted }, ...(refillsFailed === 0 ? {} : { refillsFailed }), ...(vacant === 0 ? {} : { vacant, vacantCrashed }) });
+  context.emit('reloadComplete', { replaced, retired, stopped: notStarted.length === 0 ? stopped : { ...stopped, notStarted }, ...(refilled === 0 ? {} : { refilled }), ...(refillsFailed === 0 ? {} : { refillsFailed }), ...(vacant === 0 ? {} : { vacant, vacantCrashed }) });
 }
 
 /** `error` with the reload's counts: itself when it has them, else a copy with them (the same message, flags and cause). */

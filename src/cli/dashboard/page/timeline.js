@@ -131,7 +131,7 @@ export function describeEvent(event) {
     case 'reloadComplete':
       // The slots a scale-down removed meanwhile are said (H191); the browser has no shared code, hence the phrase here.
       // And the slots with no worker running at their turn (H574).
-      return `rolling reload complete: ${event.replaced} ${event.replaced === 1 ? 'worker' : 'workers'} replaced${stoppedSummary(event)}${event.retired > 0 ? `; ${event.retired} not replaced: a scale-down removed their slots` : ''}${event.vacant > 0 ? `; ${vacantText(event.vacant, event.vacantCrashed)}` : ''}`;
+      return `rolling reload complete: ${event.replaced} ${event.replaced === 1 ? 'worker' : 'workers'} replaced${stoppedSummary(event)}${event.retired > 0 ? `; ${event.retired} not replaced: a scale-down removed their slots` : ''}${event.vacant > 0 ? `; ${vacantText(event.vacant, event.vacantCrashed)}` : ''}${event.refilled > 0 ? `; ${refilledText(event.refilled, event.refillsFailed)}` : ''}`;
     case 'reloadFailed':
       return event.superseded === true ? `rolling reload superseded: ${event.error}` : `reload failed: ${event.error}`;
     case 'reloadJoined':
@@ -178,6 +178,15 @@ function vacantText(vacant, crashed) {
   if (crashed === 0) return `${vacant} ${one ? 'slot' : 'slots'} with no old worker for the reload to stop: ${one ? 'it' : 'each'} ${before}, and ${newCode}`;
   const others = vacant - crashed;
   return `${vacant} old workers not stopped by the reload: ${crashed} crashed or ${crashed === 1 ? 'was' : 'were'} killed during the reload, not by it; the other ${others === 1 ? 'slot' : `${others} slots`} ${before}; ${newCode}`;
+}
+
+/** The slots given up in a crash loop that a reload started again, as the cluster's log says them (stop-counts.ts `describeRefilled`). */
+function refilledText(refilled, refillsFailed = 0) {
+  const failed = Math.min(typeof refillsFailed === 'number' ? refillsFailed : 0, refilled);
+  const was = failed === 1 ? 'was' : 'were';
+  const failedClause =
+    failed === 0 ? '' : `, ${failed === refilled ? (refilled === 1 ? `and it ${was}` : `and all of them ${was}`) : `${failed} of which ${was}`} given up again or crashed (the crash lines above say why)`;
+  return `${refilled} worker ${refilled === 1 ? 'slot' : 'slots'} given up in a crash loop started again${failedClause}`;
 }
 
 function stoppedSummary(event, whose = 'old workers') {

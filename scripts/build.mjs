@@ -12,12 +12,15 @@
 // unmapped rather than pointing at a node_modules path a user's install does not have.
 import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { decode, encode } from '@jridgewell/sourcemap-codec';
 import { build } from 'esbuild';
 
 const require = createRequire(import.meta.url);
 const bundled = ['eventemitter3', 'p-timeout'];
+const kImportModulePlaceholder = 'clusterkit-import-module-placeholder';
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
@@ -30,6 +33,7 @@ const shared = {
   sourcesContent: false,
   logLevel: 'warning',
   footer: { js: bundled.map(licenseNotice).join('\n') },
+  plugins: [importModuleOutside()],
 };
 // The library, then the CLI (package.json `bin`, shebang kept from the source) and the
 // bootstrap its workers run. Each is self-contained like dist/index.js; the bootstrap pulls in
@@ -48,6 +52,7 @@ const library = await build({
 });
 for (const output of Object.keys(library.metafile.outputs)) {
   if (output.endsWith('.js.map')) mapOwnSourcesOnly(new URL(`../${output}`, import.meta.url));
+  if (output.endsWith('.js')) pointAtImportModule(new URL(`../${output}`, import.meta.url));
 }
 for (const [entry, outfile, external] of [
   // The bin is small and loads the rest (run-cli.js) once it listens for signals: compiling the
@@ -62,7 +67,10 @@ for (const [entry, outfile, external] of [
 ]) {
   await build({ ...shared, entryPoints: [entry], outfile, external });
   mapOwnSourcesOnly(new URL(`../${outfile}.map`, import.meta.url));
+  pointAtImportModule(new URL(`../${outfile}`, import.meta.url));
 }
+// The one module with an `import()` expression, outside every bundle (src/import-module.ts says why).
+await build({ ...shared, plugins: [], footer: undefined, bundle: false, entryPoints: ['src/import-module.ts'], outfile: 'dist/import-module.js' });
 
 // The dashboard's page and its chart library, next to the CLI bundle that serves them: the
 // package works offline and needs no CDN (see src/cli/dashboard/static-files.ts).
@@ -71,6 +79,31 @@ cpSync(new URL('../src/cli/dashboard/page/', import.meta.url), page, { recursive
 const uplot = new URL('../node_modules/uplot/', import.meta.url);
 for (const file of ['dist/uPlot.iife.min.js', 'dist/uPlot.min.css', 'LICENSE']) {
   cpSync(new URL(file, uplot), new URL(`vendor/${file.replace('dist/', '')}`, page));
+}
+
+/**
+ * Keeps src/import-module.ts out of the bundles: an import of it is left to the output as a
+ * placeholder, which `pointAtImportModule` makes the path from that output to
+ * dist/import-module.js once it is written (the library's entries and its chunks lie in
+ * different folders, and esbuild writes an external path as it is given).
+ */
+function importModuleOutside() {
+  return {
+    name: 'import-module-outside',
+    setup(builder) {
+      builder.onResolve({ filter: /(^|\/)import-module\.js$/ }, () => ({ path: kImportModulePlaceholder, external: true }));
+    },
+  };
+}
+
+/** Makes the placeholder import of `file` (a URL) the relative path to dist/import-module.js. */
+function pointAtImportModule(file) {
+  const code = readFileSync(file, 'utf8');
+  if (!code.includes(kImportModulePlaceholder)) return;
+  const target = fileURLToPath(new URL('../dist/import-module.js', import.meta.url));
+  let path = relative(dirname(fileURLToPath(file)), target);
+  if (!path.startsWith('.')) path = `./${path}`;
+  writeFileSync(file, code.replaceAll(kImportModulePlaceholder, path));
 }
 
 /** Drops the bundled dependencies from a source map: their sources, and every segment into them. */

@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { importModule } from './import-module.js';
 
 /** What clusterkit needs of a prom-client `Registry` (any object with this method works). */
 export interface MetricsRegistry {
@@ -48,7 +49,7 @@ let loadError: Error | undefined;
 /** prom-client, or undefined when it is not installed (or cannot be loaded: `promClientLoadError()` says why). */
 export function loadPromClient(): Promise<PromClientModule | undefined> {
   // The app's copy (same file, so the same module instance as the app's own import), else clusterkit's.
-  loading ??= import(appPromClient() ?? kPromClient).then(
+  loading ??= importModule<{ default?: PromClientModule } & PromClientModule>(appPromClient() ?? kPromClient).then(
     (module: { default?: PromClientModule } & PromClientModule) => module.default ?? module,
     (error: unknown) => {
       loadError = error instanceof Error ? error : new Error(String(error));

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { importModule } from '../import-module.js';
 
 export async function loadScript(path: string): Promise<unknown> {
   if (isCommonJs(path) && !usesLoaderHooks()) {
@@ -18,7 +19,7 @@ export async function loadScript(path: string): Promise<unknown> {
     runMain(path);
     return undefined;
   }
-  return import(pathToFileURL(path).href);
+  return importModule(pathToFileURL(path).href);
 }
 
 /**

@@ -15,6 +15,7 @@ import { notUtf8Message, readSmallFile, utf16Evidence } from '../read-small-file
 import { UsageError } from '../usage-error.js';
 import { describeError } from '../../readable-error.js';
 import { syntaxErrorLocation, throwLocation, withoutLocationLine } from './syntax-error-location.js';
+import { importModule } from '../../import-module.js';
 
 /** Looked for in this order in the working directory. */
 export const kConfigFileNames = ['clusterkit.config.ts', 'clusterkit.config.mjs', 'clusterkit.config.js', 'clusterkit.config.cjs', 'clusterkit.config.json'] as const;
@@ -119,7 +120,7 @@ async function load(path: string): Promise<unknown> {
   try {
     if (extension === '.json') return loadJson(path);
     if (kTypeScript.has(extension)) return await loadTypeScript(path);
-    const namespace = (await import(pathToFileURL(path).href)) as { default?: unknown };
+    const namespace = await importModule<{ default?: unknown }>(pathToFileURL(path).href);
     return await defaultExport(namespace, path);
   } catch (error) {
     if (error instanceof UsageError) throw error;
@@ -190,7 +191,7 @@ function loadJson(path: string): unknown {
 }
 
 async function loadTypeScript(path: string): Promise<unknown> {
-  const { createJiti } = await import('jiti');
+  const { createJiti } = await importModule<typeof import('jiti')>('jiti');
   // No cache on disk: a server's file system may be read-only, and a config is small.
   const jiti = createJiti(pathToFileURL(path).href, { fsCache: false, moduleCache: false, interopDefault: true });
   const namespace = await jiti.import<{ default?: unknown }>(path);

@@ -32,6 +32,7 @@ import type { FSWatcher } from 'chokidar';
 import { toError } from '../../to-error.js';
 import { kWatchIntake, processOwnWork } from '../../primary/lifecycle/own-work.js';
 import { WatchBudget, type LeftOut } from './watch-budget.js';
+import { importModule } from '../../import-module.js';
 
 /** How often a root is polled for being removed, replaced or back (ms). */
 export const kRootPollMs = 500;
@@ -243,7 +244,7 @@ export class TreeWatcher {
 
   /** Makes the watcher of `roots` the current one; resolves once its first scan is done. */
   async #watch(roots: string[]): Promise<void> {
-    const { watch } = await import('chokidar');
+    const { watch } = await importModule<typeof import('chokidar')>('chokidar');
     if (this.#isClosed) return;
     // A root that is a link is watched through its target (chokidar, not following links,
     // would watch the link alone); what is found inside is never followed out (H469).

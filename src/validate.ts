@@ -6,7 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import { describeValue, InvalidArgumentError, InvalidOptionError } from './errors.js';
-import { kMinMaxMessageBytes } from './messaging/defaults.js';
+import { kMaxMaxMessageBytes, kMinMaxMessageBytes } from './messaging/defaults.js';
 import { describeError, isError } from './readable-error.js';
 // The CLI's edit-distance helper, shared: one "did you mean" for flags, config keys and options.
 import { closest } from './cli/suggest.js';
@@ -144,14 +144,15 @@ export function integerOption(value: unknown, name: string, fallback: number, ru
 
 /**
  * `maxMessageBytes` (the primary's and a worker's): an integer of bytes from 8 KiB
- * (`kMinMaxMessageBytes`, what clusterkit's own messages need), or `fallback` when undefined.
+ * (`kMinMaxMessageBytes`, what clusterkit's own messages need) to 256 MiB
+ * (`kMaxMaxMessageBytes`), or `fallback` when undefined.
  */
 export function maxMessageBytesOption(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < kMinMaxMessageBytes) {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < kMinMaxMessageBytes || value > kMaxMaxMessageBytes) {
     throw new InvalidOptionError(
       name,
-      `an integer of bytes from ${kMinMaxMessageBytes} (8 KiB: clusterkit's own messages, such as a worker's ready notice and an error reply, need that much) ${kSafeIntegerRule.replace('at most', 'to')}`,
+      `an integer of bytes from ${kMinMaxMessageBytes} (8 KiB: clusterkit's own messages, such as a worker's ready notice and an error reply, need that much) to ${kMaxMaxMessageBytes} (256 MiB: a message is read whole, as one string, and V8's longest is about 512 MiB)`,
       value,
     );
   }

@@ -15,6 +15,13 @@ export const kDefaultMaxMessageBytes = 16 * 1024 * 1024;
  * CrashLoopError pointed at the user's code.
  */
 export const kMinMaxMessageBytes = 8 * 1024;
+/**
+ * The highest `maxMessageBytes` either side accepts: 256 MiB. A message is read and parsed
+ * whole, as one string, and V8's longest string is about 512 MiB (a JSON payload's text may
+ * be twice its estimate). Above it (hostile t79: `1e12` was taken), a worker's huge or endless
+ * message ran the primary out of memory before the limit, its guard, was ever reached.
+ */
+export const kMaxMaxMessageBytes = 256 * 1024 * 1024;
 /** Requests awaiting replies from one peer at once: `maxPendingPerWorker` (primary), `maxPending` (worker). */
 export const kDefaultMaxPending = 10_000;
 /** What a send beyond the pending limit does: `backpressure`. */

@@ -42,6 +42,8 @@ import { normalizeForkOptions, normalizePrimaryInput, type ForkOptions, type Nor
 import { openPrimaryControlSocket } from '../control/primary-control-socket.js';
 import { takeRuntimeDirWarning } from '../control/runtime-dir.js';
 import { workerEnvOption } from './worker-env-option.js';
+import { checkNoExtraArguments } from '../extra-arguments.js';
+import { loadOs } from '../builtins.js';
 
 /** The values `shutdown()`'s `requestedBy` takes (H292). */
 const kShutdownRequesters: ReadonlySet<unknown> = new Set<ShutdownRequester>(['signal', 'control', 'call', 'no-worker-left', 'failed-start', 'launcher']);
@@ -150,6 +152,11 @@ export class ClusterPrimary<
   start(this: ClusterPrimary<ToWorker, ToPrimary> & PrimaryHandlers<ToPrimary>): Promise<WorkerHandle[]> {
     const self = this as ClusterPrimary<ToWorker, ToPrimary>;
     const { options, lifecycle } = self.#context;
+    try {
+      checkNoExtraArguments('start()', arguments, []);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (lifecycle.state === 'created') {
       try {
         checkWorkerScript(options.workerScript, options.cwd);
@@ -180,6 +187,7 @@ export class ClusterPrimary<
   /** Adds workers (new slots) and resolves with their handles once they are ready. */
   fork(options?: ForkOptions): Promise<WorkerHandle[]> {
     try {
+      checkNoExtraArguments('fork()', arguments, ['options']);
       return this.#context.lifecycle.fork(normalizeForkOptions(options));
     } catch (error) {
       return Promise.reject(error);
@@ -254,6 +262,7 @@ export class ClusterPrimary<
    *   InvalidOptionError for one past `maxWorkers`.
    */
   async scale(count: number): Promise<WorkerHandle[]> {
+    checkNoExtraArguments('scale()', arguments, ['count']);
     const target = scaleCount(count);
     await this.#context.lifecycle.scale(target);
     // Below an open health endpoint's minReady, /readyz stays 503: said at the call (H464).
@@ -324,6 +333,7 @@ export class ClusterPrimary<
    */
   stopWorker(worker: WorkerHandle | number, options: { timeoutMs?: number } = {}): Promise<StopOutcome> {
     try {
+      checkNoExtraArguments('stopWorker()', arguments, ['worker', 'options']);
       const { timeoutMs } = normalizeTimeoutOptions(options, this.#context.options.shutdownTimeoutMs);
       const record = resolveWorker(this.#context.pool, worker);
       // A worker that exited with no stop asked has nothing to stop: the same answer as send()
@@ -359,9 +369,11 @@ export class ClusterPrimary<
    */
   shutdown(options: { timeoutMs?: number; signal?: NodeJS.Signals; requestedBy?: ShutdownRequester } = {}): Promise<ShutdownReport> {
     try {
+      checkNoExtraArguments('shutdown()', arguments, ['options']);
       const { timeoutMs, signal, requestedBy } = normalizeTimeoutOptions(options, this.#context.options.shutdownTimeoutMs, ['timeoutMs', 'signal', 'requestedBy']);
-      if (signal !== undefined && !(typeof signal === 'string' && /^SIG[A-Z0-9]{1,16}$/.test(signal))) {
-        throw new InvalidOptionError('signal', 'a signal name such as "SIGTERM" (the signal that asked for the shutdown, for logs and events)', signal);
+      // A name this system has (hostile t79: "SIGFOO" was taken, and said as the shutdown's cause).
+      if (signal !== undefined && !(typeof signal === 'string' && /^SIG[A-Z0-9]{1,16}$/.test(signal) && Object.hasOwn(loadOs().constants.signals, signal))) {
+        throw new InvalidOptionError('signal', 'a signal name this system has, such as "SIGTERM" (the signal that asked for the shutdown, for logs and events)', signal);
       }
       if (requestedBy !== undefined && !kShutdownRequesters.has(requestedBy)) {
         throw new InvalidOptionError('requestedBy', `what asked for the shutdown, one of ${[...kShutdownRequesters].map((name) => `"${name}"`).join(', ')} (for logs and events)`, requestedBy);
@@ -399,6 +411,7 @@ export class ClusterPrimary<
    */
   reload(options: { requestedBy?: ReloadRequester; env?: Record<string, string | undefined> } = {}): Promise<void> {
     try {
+      checkNoExtraArguments('reload()', arguments, ['options']);
       const { requestedBy, env } = knownOptions(options, ['requestedBy', 'env'], 'options');
       if (requestedBy !== undefined && !kReloadRequesters.has(requestedBy)) {
         throw new InvalidOptionError('requestedBy', `what asked for the reload, one of ${[...kReloadRequesters].map((name) => `"${name}"`).join(', ')} (for logs and events)`, requestedBy);
@@ -484,6 +497,7 @@ export class ClusterPrimary<
    */
   metrics(options: { timeoutMs?: number } = {}): Promise<string> {
     try {
+      checkNoExtraArguments('metrics()', arguments, ['options']);
       return this.#metrics.collect(normalizeTimeoutOptions(options, kDefaultScrapeTimeoutMs).timeoutMs);
     } catch (error) {
       return Promise.reject(error);

@@ -224,8 +224,9 @@ export interface PrimaryOptions {
   minReadyMs?: number;
   /**
    * Largest payload accepted by `send`/`notify`, estimated before serializing; also the most the
-   * primary reads in one message from a worker. At least 8192 (8 KiB, what clusterkit's own
-   * messages need: a lower value is refused with `InvalidOptionError`). @default 16 MiB
+   * primary reads in one message from a worker. From 8192 (8 KiB, what clusterkit's own
+   * messages need) to 268435456 (256 MiB: a message is read whole, as one string); another value
+   * is refused with `InvalidOptionError`. @default 16 MiB
    */
   maxMessageBytes?: number;
   /**

@@ -252,10 +252,11 @@ describe('names, message limits and arguments', () => {
   // Before: `maxMessageBytes: 1` was accepted; a worker's own `$ready` (75 B) was then over the
   // limit, every worker crash-looped, and the CrashLoopError pointed at the user's code.
   it('[H355] refuses a maxMessageBytes under 8 KiB on both sides, naming the minimum; at 8 KiB workers start, answer, store and relay', async () => {
-    for (const maxMessageBytes of [1, 75, 8191]) {
+    // [H715] And one over 256 MiB (hostile t79: 1e12 was taken, and a worker's huge message ran the primary out of memory before it).
+    for (const maxMessageBytes of [1, 75, 8191, 256 * 1024 * 1024 + 1, 1e12]) {
       const error = await failure(() => new ClusterPrimary(testOptions(undefined, { maxMessageBytes })), InvalidOptionError);
       expect(error.message).toBe(
-        `The "maxMessageBytes" option must be an integer of bytes from 8192 (8 KiB: clusterkit's own messages, such as a worker's ready notice and an error reply, need that much) to Number.MAX_SAFE_INTEGER (9007199254740991). Received ${maxMessageBytes}`,
+        `The "maxMessageBytes" option must be an integer of bytes from 8192 (8 KiB: clusterkit's own messages, such as a worker's ready notice and an error reply, need that much) to 268435456 (256 MiB: a message is read whole, as one string, and V8's longest is about 512 MiB). Received ${maxMessageBytes}`,
       );
       expect((await failure(() => new ClusterWorker({ maxMessageBytes }), InvalidOptionError)).option).toBe('maxMessageBytes');
     }

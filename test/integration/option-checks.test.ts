@@ -187,6 +187,25 @@ describe('option checks', () => {
       expect(error.message).toContain(`probably "${nearest}"`);
     }
     await expect(primary.shutdown({ signal: 'TERM' as NodeJS.Signals })).rejects.toThrow(InvalidOptionError);
+    // [H716] A name no system signal has (hostile t79: taken, and said as the shutdown's cause).
+    await expect(primary.shutdown({ signal: 'SIGFOO' as NodeJS.Signals })).rejects.toMatchObject({ name: 'InvalidOptionError', option: 'signal', message: expect.stringContaining('a signal name this system has') });
+    // [H716] An argument past those a call takes is refused, as an unknown option is (hostile t79: scale(2, { x: 1 }) resolved as scale(2)).
+    const extra: Array<[() => unknown, string]> = [
+      [() => (primary.scale as (...args: unknown[]) => Promise<unknown>)(1, { timeoutMs: 5 }), 'scale() takes one argument, count: received an object as argument 2, which it would ignore'],
+      [() => (primary.fork as (...args: unknown[]) => Promise<unknown>)({}, 2), 'fork() takes one argument, options: received 2 as argument 2'],
+      [() => (primary.stopWorker as (...args: unknown[]) => Promise<unknown>)(worker!, {}, 'now'), 'stopWorker() takes 2 arguments, worker, options: received '],
+      [() => (primary.shutdown as (...args: unknown[]) => Promise<unknown>)({}, 5000), 'shutdown() takes one argument, options: received 5000 as argument 2'],
+      [() => (primary.reload as (...args: unknown[]) => Promise<unknown>)({}, true), 'reload() takes one argument, options: received true as argument 2'],
+      [() => (primary.metrics as (...args: unknown[]) => Promise<unknown>)({}, 1), 'metrics() takes one argument, options: received 1 as argument 2'],
+      [() => (primary.start as (...args: unknown[]) => Promise<unknown>)({ workerCount: 2 }), 'start() takes no argument: received an object as argument 1'],
+    ];
+    for (const [call, said] of extra) {
+      const error = (await Promise.resolve().then(call).then(() => undefined, (thrown: unknown) => thrown)) as Error;
+      expect(error).toMatchObject({ name: 'InvalidArgumentError', code: 'ERR_INVALID_ARGUMENT' });
+      expect(error.message).toContain(said);
+    }
+    // undefined is no argument: a caller forwarding an optional one.
+    await expect((primary.metrics as (...args: unknown[]) => Promise<string>)({}, undefined)).resolves.toContain('clusterkit_');
     // The worker's side: send and sendTo.
     const refused = { remoteName: 'InvalidOptionError', remoteMessage: expect.stringContaining('probably "timeoutMs"') };
     await expect(primary.send(worker!, 'askPrimary', { type: 'echo', payload: 1, options: { timeout: 5 } })).rejects.toMatchObject(refused);

@@ -80,6 +80,28 @@ describe('named workers and scaling', () => {
     expect(processWarnings.filter((warning) => (warning as { code?: string }).code === 'ERR_NAMED_WORKER_STOPPED')).toEqual([]);
   });
 
+  it('[H714] a scale-down of a slot whose worker crashed, its restart waiting out its back-off, stops nothing there and says nothing stopped', async () => {
+    // Hostile t79: the scale reported the dead worker as stopped by it (`failed` with its crash's exit code, or `graceful` after an exit 0).
+    const primary = testPrimary({ workerCount: 2, restart: { backoff: { initialMs: 60_000 } } });
+    await primary.start();
+    const [, second] = primary.workers;
+    const crashed = onceEvent(primary, 'workerCrash');
+    process.kill(second!.pid!, 'SIGKILL');
+    expect(await crashed).toMatchObject({ restartDelayMs: 60_000 });
+    const forks: unknown[] = [];
+    primary.on('workerFork', (event) => forks.push(event));
+    const complete = onceEvent(primary, 'scaleComplete');
+    await primary.scale(1);
+    const { stopped } = await complete;
+    expect({ graceful: stopped.graceful, failed: stopped.failed, killed: stopped.killed }).toEqual({ graceful: [], failed: [], killed: [] });
+    expect(primary.workers.map((worker) => worker.slot)).toEqual([0]);
+    expect(primary.failingSlots()).toEqual([]);
+    // Its restart is cancelled: the slot is gone, and a scale back up forks it anew.
+    await primary.scale(2);
+    expect(forks).toHaveLength(1);
+    expect(primary.workers.map((worker) => worker.slot).sort()).toEqual([0, 1]);
+  });
+
   it('scales up and down gracefully, reusing slot numbers', async () => {
     const primary = testPrimary({ workerCount: 2 });
     await primary.start();

@@ -353,9 +353,15 @@ export class PrimaryLifecycle {
     // The highest slot numbers go, so the workers left keep NODE_APP_INSTANCE 0..N-1 (H293): a
     // refill or a restart makes a low slot the newest, and stopping the newest left 1 and 3 of 2.
     const surplus = [...slots].sort((a, b) => b.index - a.index).slice(0, Math.max(0, liveSurplus));
-    // A slot of a scale-up still under way may have no worker yet: it is retired unforked.
-    for (const slot of surplus) if (!slot.current) pool.retire(slot, new InvalidStateError(`Worker slot ${slot.index} was scaled away before its worker was forked.`));
-    const records = surplus.flatMap((slot) => (slot.current ? [slot.current] : []));
+    // A slot of a scale-up still under way may have no worker yet: it is retired unforked. One
+    // whose worker exited already (a crash, its restart waiting out its back-off) too: that
+    // death was not the scale's, and its line said it (hostile t79: `1 stopped worker did not
+    // stop cleanly (it exited with code 7 during its stop)` of a worker dead a second before).
+    for (const slot of surplus) {
+      if (!slot.current) pool.retire(slot, new InvalidStateError(`Worker slot ${slot.index} was scaled away before its worker was forked.`));
+      else if (slot.current.state === 'exited') pool.retire(slot, new InvalidStateError(`Worker slot ${slot.index} was scaled away while its restart waited.`));
+    }
+    const records = surplus.flatMap((slot) => (slot.current !== undefined && slot.current.state !== 'exited' ? [slot.current] : []));
     // Those not ready yet (a scale-up's, a restart's) are counted as not started (H211: before, in no count).
     const unready = records.flatMap((record) => (record.readyAt === undefined ? [record.handle] : []));
     // Replacements still starting in those slots (a memory one, a reload's) go too (H177): once

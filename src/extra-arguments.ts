@@ -1,0 +1,19 @@
+/**
+ * A call given more arguments than it takes: refused, as an unknown option is. Hostile t79:
+ * `scale(2, { timeoutMs: 1000 })` resolved as `scale(2)`, its second argument ignored without a
+ * word, while `notify()` refused one (src/messaging/notify-options.ts). `undefined` is no
+ * argument (a caller forwarding an optional one).
+ */
+import { describeValue, InvalidArgumentError } from './errors.js';
+
+/**
+ * Throws InvalidArgumentError for any argument past the `names.length` that `call` takes.
+ * `call`: its name as written, `scale()`; `names`: the arguments it takes, in order.
+ */
+export function checkNoExtraArguments(call: string, args: ArrayLike<unknown>, names: readonly string[]): void {
+  for (let index = names.length; index < args.length; index++) {
+    if (args[index] === undefined) continue;
+    const takes = names.length === 0 ? 'takes no argument' : `takes ${names.length === 1 ? 'one argument' : `${names.length} arguments`}, ${names.join(', ')}`;
+    throw new InvalidArgumentError(`${call} ${takes}: received ${describeValue(args[index])} as argument ${index + 1}, which it would ignore. Remove it (its docs list what the call takes).`);
+  }
+}

@@ -1233,6 +1233,50 @@ function listenAdvice(errno: string | undefined): string {
 }
 
 /**
+ * Why the primary killed a worker that did not answer heartbeats for `silentMs` (never thrown:
+ * `workerExit.killedFor`, and the cause a failed start's or a crash loop's error gives). Before,
+ * a plain `Error` with no `code` (newcomer t78, hostile t79), where a kill for what a worker
+ * wrote on its channel is a `ChannelCorruptError`.
+ */
+export class WorkerUnresponsiveError extends ClusterKitError {
+  override readonly name = 'WorkerUnresponsiveError';
+  readonly code = 'ERR_WORKER_UNRESPONSIVE';
+
+  constructor(
+    /** The worker, such as `worker 3 (pid 4242)`. */
+    readonly peer: string,
+    /** How long it had been silent when it was killed, in ms. */
+    readonly silentMs: number,
+    /** Its silence as said, such as `3.0 s`. */
+    silence: string,
+  ) {
+    super(`${capitalize(peer)} did not answer heartbeats for ${silence}, so the primary killed it (SIGKILL) as unresponsive: its event loop was most likely blocked, or its process stopped.`);
+  }
+}
+
+/**
+ * Why the primary killed a worker that closed its IPC channel and had not exited `graceMs`
+ * later (never thrown: `workerExit.killedFor`, and the cause of a failed start's or a crash
+ * loop's error). A worker without its channel can neither be reached nor stopped.
+ */
+export class WorkerChannelClosedError extends ClusterKitError {
+  override readonly name = 'WorkerChannelClosedError';
+  readonly code = 'ERR_WORKER_CHANNEL_CLOSED';
+
+  constructor(
+    /** The worker, such as `worker 3 (pid 4242)`. */
+    readonly peer: string,
+    /** How long the primary waited for its exit after the channel closed, in ms. */
+    readonly graceMs: number,
+  ) {
+    super(
+      `${capitalize(peer)} closed its IPC channel to the primary and had not exited ${graceMs} ms later; a worker without its channel can neither be reached nor stopped, so the primary killed it (SIGKILL). ` +
+        'Remove the code in the worker that closes it (process.disconnect(), or one closing its file descriptor).',
+    );
+  }
+}
+
+/**
  * `clusterkit run --watch` cannot see the changes of a watched path (H256): it is gone (removed
  * or moved away: `reason: 'gone'`, `cause` the failed stat), watched again once it returns; or
  * making the watcher again failed (`reason: 'failed'`, `cause` its error), and nothing is

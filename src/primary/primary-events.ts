@@ -43,8 +43,9 @@ export interface WorkerExitEvent {
    */
   readonly killed: boolean;
   /**
-   * With `killed`: why the primary killed it, when it knows (its channel closed without an exit
-   * for a second, what it wrote on its channel, the heartbeat). The same reason a failed start's
+   * With `killed`: why the primary killed it, when it knows: `WorkerChannelClosedError` (its
+   * channel closed without an exit for a second), `ChannelCorruptError` (what it wrote on its
+   * channel), `WorkerUnresponsiveError` (the heartbeat; H717). The same reason a failed start's
    * or a crash loop's summary gives (H510, H519).
    */
   readonly killedFor?: Error;

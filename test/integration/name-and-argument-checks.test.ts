@@ -251,7 +251,7 @@ describe('names, message limits and arguments', () => {
 
   // Before: `maxMessageBytes: 1` was accepted; a worker's own `$ready` (75 B) was then over the
   // limit, every worker crash-looped, and the CrashLoopError pointed at the user's code.
-  it('[H355] refuses a maxMessageBytes under 8 KiB on both sides, naming the minimum; at 8 KiB workers start, answer, store and relay', async () => {
+  it('[H355][H715] refuses a maxMessageBytes under 8 KiB on both sides, naming the minimum; at 8 KiB workers start, answer, store and relay', async () => {
     // [H715] And one over 256 MiB (hostile t79: 1e12 was taken, and a worker's huge message ran the primary out of memory before it).
     for (const maxMessageBytes of [1, 75, 8191, 256 * 1024 * 1024 + 1, 1e12]) {
       const error = await failure(() => new ClusterPrimary(testOptions(undefined, { maxMessageBytes })), InvalidOptionError);

@@ -167,7 +167,7 @@ describe('option checks', () => {
     }
   });
 
-  it('[H22] refuses unknown keys in every per-call options object, with the nearest known one', async () => {
+  it('[H22][H716] refuses unknown keys in every per-call options object, with the nearest known one', async () => {
     const primary = testPrimary();
     const [worker] = await primary.start();
     const calls: Array<[() => unknown, string, string]> = [

@@ -71,6 +71,8 @@ function probeArguments(name: string): unknown[] {
     HookTimeoutError: ['_destroy', 1],
     NamedWorkerStoppedError: [['cache'], 1, 3],
     NotAWorkerError: [],
+    WorkerUnresponsiveError: ['worker 1 (pid 2)', 3000, '3.0 s'],
+    WorkerChannelClosedError: ['worker 1 (pid 2)', 1000],
     ProtocolError: ['worker 1 (pid 2)', 'bad-reply', '$ping'],
     ConfigUnloadableError: [['clusterkit.config.ts'], 'ParseError: Unexpected token'],
     CronScheduleError: ['* * * * * *', { reason: 'frequent', intervalMs: 1_000 }],

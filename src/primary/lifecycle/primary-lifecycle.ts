@@ -3,7 +3,7 @@
  * serialized by state: nothing forks after shutdown began, a second shutdown or reload returns
  * the first one's promise, and a reload during shutdown is refused.
  */
-import { CrashLoopError, HookTimeoutError, InvalidOptionError, PrimaryBlockedError, InvalidStateError, NamedWorkerStoppedError, ReloadInProgressError, ShutdownInProgressError } from '../../errors.js';
+import { CrashLoopError, HookTimeoutError, InvalidOptionError, PrimaryBlockedError, InvalidStateError, NamedWorkerStoppedError, ReloadInProgressError, ShutdownInProgressError, WorkerUnresponsiveError } from '../../errors.js';
 import { ownWorkWithin, processOwnWork } from './own-work.js';
 import { settleWithin } from '../../wait.js';
 import { deferred, type Deferred } from '../../deferred.js';
@@ -24,7 +24,6 @@ import { HangupRecord } from './hangup-record.js';
 import { forceStop, installPrimarySignals } from './primary-signals.js';
 import { changedNames, ReloadProgress, rollingReload, type ReloadContext, type SupersedingChange } from './rolling-reload.js';
 import { killWorker } from '../pool/kill-worker.js';
-import { capitalize } from '../../capitalize.js';
 import { formatElapsed } from '../../duration.js';
 import { heapPressureOf, type HeapPressure } from '../pool/heap-pressure.js';
 import { withNotStarted } from './not-started.js';
@@ -199,7 +198,7 @@ export class PrimaryLifecycle {
           }
           context.emit('workerUnresponsive', withHeapPressure(record, { worker: record.handle, silentMs, ...(primaryBlockedMs > 0 ? { primaryBlockedMs } : {}) }));
           // What a crash loop's summary says ended it (H510), not a bare "killed by SIGKILL".
-          record.killedFor ??= new Error(`${capitalize(record.describe())} did not answer heartbeats for ${formatElapsed(silentMs)}, so the primary killed it (SIGKILL) as unresponsive: its event loop was most likely blocked, or its process stopped.`);
+          record.killedFor ??= new WorkerUnresponsiveError(record.describe(), silentMs, formatElapsed(silentMs));
           void killWorker(record);
         },
         onBulkLost: (record, silentMs) => context.pool.reportBulkLost(record, silentMs),

@@ -16,6 +16,7 @@ import {
   ShutdownInProgressError,
   WorkerExitedError,
   WorkerStartupError,
+  WorkerChannelClosedError,
 } from '../../errors.js';
 import { isBulkAvailable, primaryBulkEnd } from '../../messaging/bulk-channel.js';
 import { isClusterKitMessage } from '../../messaging/envelope.js';
@@ -756,10 +757,7 @@ export class WorkerPool {
       record.endpoint.close((type, queuedBehind, isAfterClose) =>
         isAfterClose ? record.notSentError(type) : queuedBehind === undefined ? new WorkerExitedError(record.exitDescription(), `(its IPC channel closed) before it replied to "${type}"`) : record.unsentError(type, queuedBehind),
       );
-      record.killedFor ??= new Error(
-        `${capitalize(record.describe())} closed its IPC channel to the primary and had not exited ${kDisconnectGraceMs} ms later; a worker without its channel can neither be reached nor stopped, so the primary killed it (SIGKILL). ` +
-          'Remove the code in the worker that closes it (process.disconnect(), or one closing its file descriptor).',
-      );
+      record.killedFor ??= new WorkerChannelClosedError(record.describe(), kDisconnectGraceMs);
       void killWorker(record);
     }, kDisconnectGraceMs);
   }

@@ -142,10 +142,23 @@ export class BulkReader {
    * requests, wait 2 s for bytes that could not come (hostile tester t53). Returns how many
    * frames were dropped now.
    */
-  end(): number {
+  end(isDiscarded = false): number {
     if (this.#isEnded || this.#isCorrupt) return 0;
     this.#isEnded = true;
-    return this.#heldHead < this.#held.length ? this.#truncate() : 0;
+    if (this.#heldHead === this.#held.length) return 0;
+    // A peer the primary killed for what it wrote on its channel: nothing held from it is
+    // trusted any more, nor delivered (hostile t79: a forged `$crash` held behind a bulk record
+    // whose bytes never came was delivered after the kill, and read as the death's cause).
+    if (isDiscarded) {
+      const dropped = this.heldFrames;
+      this.#held = [];
+      this.#heldHead = 0;
+      this.#heldBytes = 0;
+      this.#chunks = [];
+      this.#buffered = 0;
+      return dropped;
+    }
+    return this.#truncate();
   }
 
   /** Ended with the oldest held frame short of its bytes: drops the frames with bulk strings, delivers the others. */

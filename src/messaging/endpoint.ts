@@ -348,9 +348,12 @@ export class Endpoint {
     this.#bulkReader.push(chunk);
   }
 
-  /** The peer's bulk pipe ended: frames still waiting for its bytes are dropped (bulk-reader.ts `end()`); returns how many. */
-  endBulk(): number {
-    return this.#bulkReader.end();
+  /**
+   * The peer's bulk pipe ended: frames still waiting for its bytes are dropped (bulk-reader.ts
+   * `end()`), and with `isDiscarded` (a peer killed for what it wrote) every held frame; returns how many.
+   */
+  endBulk(isDiscarded = false): number {
+    return this.#bulkReader.end(isDiscarded);
   }
 
   /**

@@ -138,6 +138,19 @@ describe('a worker that writes below process.send()', () => {
       await expect(primary.send(replacement, 'echo', 'fresh')).resolves.toBe('fresh');
     });
 
+    it('[H718] nothing a worker killed for its bulk pipe sent is acted on after the kill: a crash notice held behind the stuck frame is not its death\'s cause', async () => {
+      // Hostile t79: the held frames were delivered after the kill, and `workerCrash.error` named the forged FakeError.
+      const primary = testPrimary({ heartbeat: { intervalMs: 100, timeoutMs: 20_000 }, restart: { backoff: { initialMs: 60_000 } } });
+      const [worker] = await primary.start();
+      const error = onceEvent(primary, 'workerError', 30_000);
+      const crash = onceEvent(primary, 'workerCrash', 30_000);
+      await expect(primary.send(worker!, 'writeRawSoon', { mode: 'bulkForgedCrash' })).resolves.toBe('writing');
+      await expect(error).resolves.toMatchObject({ error: { reason: 'bulk-lost' } });
+      const crashed = await crash;
+      expect(crashed).toMatchObject({ signal: 'SIGKILL' });
+      expect(crashed.error).toBeUndefined();
+    });
+
     it.each(['bulkClose', 'bulkShutdown'] as const)('[H85] a worker whose bulk pipe broke (%s) exits (1) at its next long string, saying why, and is replaced: not left wedged for the heartbeat', async (mode) => {
       const primary = testPrimary({ heartbeat: false });
       const [worker] = await primary.start();

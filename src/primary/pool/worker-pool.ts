@@ -562,7 +562,7 @@ export class WorkerPool {
       bulkEnd.on('end', () => {
         record.isBulkEnded = true;
         if (record.finishExit === undefined) return;
-        record.endpoint.endBulk();
+        record.endpoint.endBulk(record.isKilledForChannel);
         record.finishExit();
       });
       // Timed as the channel guard times reads of the IPC channel: the frames this releases are
@@ -874,7 +874,7 @@ export class WorkerPool {
     const seenAt = Date.now();
     record.exitSeen = { at: seenAt, unseenSince: this.unseenSince?.(seenAt, record.readyAt) ?? seenAt };
     // Its bulk pipe read to its end before the exit was seen: nothing more comes on it (H499).
-    if (record.isBulkEnded) record.endpoint.endBulk();
+    if (record.isBulkEnded) record.endpoint.endBulk(record.isKilledForChannel);
     const mayBeGroupStop = (signal === 'SIGINT' || signal === 'SIGTERM') && !record.stopRequested && !record.isKilledByPrimary();
     // A worker still loading does not listen for SIGHUP yet, and Node's default for it ends the
     // process: a group's SIGHUP (a second `kill -HUP -<pgid>` during a reload) killed it along

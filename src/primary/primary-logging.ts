@@ -592,8 +592,12 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     else logger.error({ err: error }, `rolling reload failed: ${error.message}`);
   });
   primary.on('scale', ({ from, to }) => {
-    if (from === to) logger.info({ from, to }, `scale to ${plural(to, 'worker')}: already ${from}, nothing to do`);
-    else logger.info({ from, to }, `scaling from ${from} to ${plural(to, 'worker')}`);
+    if (from === to) {
+      // Said, so a scale to the target it has is not read as all of them serving (hostile t79), as `clusterkit scale` says it (H284).
+      const errored = primary.givenUpSlots().length;
+      const note = errored === 0 ? '' : `; ${errored} of them errored (given up in a crash loop): fix the code, then a reload starts ${errored === 1 ? 'it' : 'them'} again`;
+      logger.info({ from, to, ...(errored === 0 ? {} : { givenUp: errored }) }, `scale to ${plural(to, 'worker')}: already ${from}, nothing to do${note}`);
+    } else logger.info({ from, to }, `scaling from ${from} to ${plural(to, 'worker')}`);
   });
   primary.on('scaleComplete', ({ from, to, stopped, supersededBy }) => {
     if (from === to) return;

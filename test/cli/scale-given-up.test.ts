@@ -31,7 +31,7 @@ function parseMetrics(text: string): Map<string, number> {
 }
 
 describe('clusterkit scale while a slot is given up [H284]', () => {
-  it('[H284] counts from the target: same N does nothing, up adds slots, down drops the errored slot first, counts never go backwards', async () => {
+  it('[H284][H719] counts from the target: same N does nothing, up adds slots, down drops the errored slot first, counts never go backwards', async () => {
     const { run, runtime, healthPort, flag, slot } = await startWithGivenUpSlot('sgu');
 
     /** Every counter seen so far: none may go backwards while the primary lives. */
@@ -60,6 +60,8 @@ describe('clusterkit scale while a slot is given up [H284]', () => {
     expect(same.code).toBe(0);
     expect(same.stdout).toContain('sgu already has a target of 2 workers: nothing to do');
     expect(same.stdout).toContain('1 of them errored');
+    // [H719] The cluster's own line says it too (hostile t79: `already 2, nothing to do` while 1 worker ran).
+    await run.waitFor(/scale to 2 workers: already 2, nothing to do; 1 of them errored \(given up in a crash loop\): fix the code, then a reload starts it again from=2 to=2 givenUp=1/);
     expect((await check(2, 1)).status.givenUpSlots).toEqual([expect.objectContaining({ slot, restarts, crashes })]);
 
     // The code fixed on disk, not reloaded: a scale-up adds a slot and leaves the errored one.

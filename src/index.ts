@@ -52,6 +52,7 @@ export type { WorkerEvents, PrimaryMessageEvent, MessageContext, MessageSender, 
 export { StoreClient, type StoreWriteOptions, type WatchedChange } from './worker/store-client.js';
 
 export * from './errors.js';
+export type { ClusterKitErrorCode } from './error-code.js';
 export type * from './types.js';
 export { createLineLogger, createJsonLogger, silentLogger, type Logger, type LineLoggerOptions, type LogLevel, type LogStream } from './logger.js';
 export { startClusteredService, type ClusteredService, type ClusteredServiceOptions, type PrimaryService, type WorkerService, type WorkerModuleNamespace, type PrimaryStartupInfo, type PrimaryShutdownInfo, type WorkerSpawnedInfo, type WorkerCrashedInfo, type WorkerExitInfo, type WorkerStartupInfo, type WorkerShutdownInfo, type ServiceHealthOptions } from './runner/start-clustered-service.js';

@@ -36,6 +36,7 @@ export type {
   SlotChangeEvent,
   SlotChangeReason,
   ShutdownReport,
+  ReloadReport,
   ReloadRequester,
   ShutdownRequester,
   ShutdownForcedEvent,

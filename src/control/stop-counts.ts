@@ -71,7 +71,7 @@ export interface ReloadCrashes {
  */
 export async function reloadWithCounts(
   primary: ClusterPrimary,
-  reload: () => Promise<void>,
+  reload: () => Promise<unknown>,
 ): Promise<StopCounts & { workers: number; retired: number; vacant?: number; vacantCrashed?: number; joined: boolean; queued?: true; refilled?: number; refillsFailed?: number; crashed?: ReloadCrashes }> {
   let stopped: ShutdownReport | undefined;
   let replaced: number | undefined;
@@ -128,7 +128,7 @@ export async function reloadWithCounts(
   primary.on('crashLoopRefill', onRefill);
   primary.on('workerCrash', onCrash);
   primary.on('reloadJoined', onJoined);
-  let running: Promise<void>;
+  let running: Promise<unknown>;
   try {
     running = reload();
   } finally {

@@ -55,7 +55,7 @@ export async function controlReload(
   name: string,
   updateEnv: boolean,
   source: EnvSource | undefined,
-  reload: (env?: Readonly<Record<string, string | undefined>>) => Promise<void>,
+  reload: (env?: Readonly<Record<string, string | undefined>>) => Promise<unknown>,
 ): Promise<Awaited<ReturnType<typeof reloadWithCounts>> & { env?: EnvUpdateReply }> {
   if (!updateEnv) return reloadWithCounts(primary, () => reload());
   if (source === undefined) throw new UpdateEnvUnsupportedError(name);

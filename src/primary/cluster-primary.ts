@@ -30,7 +30,7 @@ import type { StopOutcome } from './pool/stop-worker.js';
 import type { WorkerHandle } from './pool/worker-handle.js';
 import type { WorkerRecord } from './pool/worker-record.js';
 import { createPrimaryContext, type PrimaryContext } from './primary-context.js';
-import type { PrimaryEvents, ReloadRequester, ShutdownReport, ShutdownRequester, WorkerMessageEvent } from './primary-events.js';
+import type { PrimaryEvents, ReloadReport, ReloadRequester, ShutdownReport, ShutdownRequester, WorkerMessageEvent } from './primary-events.js';
 import { createLineLogger, type Logger } from '../logger.js';
 import { attachPrimaryLogging } from './primary-logging.js';
 import { attachPrimaryHookLogging } from './primary-hook-logging.js';
@@ -402,6 +402,8 @@ export class ClusterPrimary<
    * Slots given up in a crash loop start again once the replacements stayed up the startup
    * window, and the reload resolves once they stayed up it too, or failed (H517:
    * `crashLoopRefill`, `reloadComplete`'s `refillsFailed`).
+   * Resolves with what it did (`ReloadReport`, as `reloadComplete` carries it): a call that joined
+   * a reload under way, or was queued, gets that reload's report.
    * @throws ReloadError when a replacement fails; the remaining old workers keep serving. Also
    * when every slot had been given up and none of those started again stayed up
    * (`isNothingServing`: no worker serves).
@@ -409,7 +411,7 @@ export class ClusterPrimary<
    * @throws ShutdownInProgressError when the primary shuts down (a queued call too: its reload never starts).
    * @throws InvalidOptionError for an unknown option, a `requestedBy` value or an `env` refused.
    */
-  reload(options: { requestedBy?: ReloadRequester; env?: Record<string, string | undefined> } = {}): Promise<void> {
+  reload(options: { requestedBy?: ReloadRequester; env?: Record<string, string | undefined> } = {}): Promise<ReloadReport> {
     try {
       checkNoExtraArguments('reload()', arguments, ['options']);
       const { requestedBy, env } = knownOptions(options, ['requestedBy', 'env'], 'options');

@@ -285,6 +285,28 @@ export interface SlotChangeEvent {
 }
 
 /**
+ * What a rolling reload did: `reload()` resolves with it, and `reloadComplete` carries it (its
+ * fields are told there). Newcomer t78: `reload()` resolved with nothing, while `shutdown()`
+ * resolves with its report and `clusterkit reload` prints one.
+ */
+export interface ReloadReport {
+  /** Workers replaced: their old worker was stopped, their replacement took over. */
+  readonly replaced: number;
+  /** Slots a scale-down removed before their replacement took over, not replaced (H191). */
+  readonly retired: number;
+  /** How the old workers stopped. */
+  readonly stopped: ShutdownReport;
+  /** Slots given up in a crash loop that the reload started again (H712); only when there was one. */
+  readonly refilled?: number;
+  /** Of `refilled`, those that did not stay up the startup window (H517); only when there was one. */
+  readonly refillsFailed?: number;
+  /** Slots that had no worker running at their turn, started with the new code, not in `replaced` (H574); only when there was one. */
+  readonly vacant?: number;
+  /** Of `vacant`, the slots whose worker was running as the reload began and crashed or was killed during it; with `vacant`. */
+  readonly vacantCrashed?: number;
+}
+
+/**
  * How the workers of a shutdown (or of a reload, their old workers) stopped. A worker whose
  * process had exited on its own before the stop (its exit still being read, at most 2 s) is in
  * no list: the stop stopped nothing of it, and its `workerExit` tells how it ended.
@@ -721,15 +743,7 @@ export interface PrimaryEvents<ToPrimary> {
    * `replaced`; only when there was one (H574). `vacantCrashed`: of those, the slots whose worker
    * was running as the reload began, and crashed or was killed during it, not by it; with `vacant`.
    */
-  reloadComplete: (event: {
-    readonly replaced: number;
-    readonly retired: number;
-    readonly stopped: ShutdownReport;
-    readonly refilled?: number;
-    readonly refillsFailed?: number;
-    readonly vacant?: number;
-    readonly vacantCrashed?: number;
-  }) => void;
+  reloadComplete: (event: ReloadReport) => void;
   reloadFailed: (event: { readonly error: Error }) => void;
   /**
    * A reload replaced its workers while slots the crash-loop breaker gave up on were missing

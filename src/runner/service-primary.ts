@@ -9,7 +9,7 @@ import type { Logger } from '../logger.js';
 import { nameDestroyHook } from '../destroy-hook.js';
 import { ClusterPrimary } from '../primary/cluster-primary.js';
 import type { PrimaryOptions } from '../primary/primary-options.js';
-import type { ReloadRequester, ShutdownReport } from '../primary/primary-events.js';
+import type { ReloadReport, ReloadRequester, ShutdownReport } from '../primary/primary-events.js';
 import type { WorkerHandle } from '../primary/pool/worker-handle.js';
 import type { HealthOptions } from '../primary/features/listen-health.js';
 import { CrashLoopError, ListenError, ServiceStartError, WorkerStartupError } from '../errors.js';
@@ -108,8 +108,8 @@ export interface PrimaryService {
   describe(): ClusterDescription;
   /** Grows or shrinks the service; surplus workers stop gracefully. */
   scale(count: number): Promise<void>;
-  /** Zero-downtime rolling reload (as SIGHUP); `requestedBy` and `env` as `ClusterPrimary.reload()`'s (default `'call'`, the env in force). */
-  reload(options?: { requestedBy?: ReloadRequester; env?: Record<string, string | undefined> }): Promise<void>;
+  /** Zero-downtime rolling reload (as SIGHUP); `requestedBy` and `env` as `ClusterPrimary.reload()`'s (default `'call'`, the env in force); resolves with its `ReloadReport`. */
+  reload(options?: { requestedBy?: ReloadRequester; env?: Record<string, string | undefined> }): Promise<ReloadReport>;
   /** A newer watched change supersedes the `--watch` reload under way while a replacement of it is still starting (H388); as `ClusterPrimary.supersedeReload()`. */
   supersedeReload(change: { files: readonly string[]; changedAt?: number }): boolean;
   /** Graceful shutdown; removes the control socket. Does not exit the process. */
@@ -208,8 +208,8 @@ class RunningService implements PrimaryService {
     await this.primary.scale(count);
   }
 
-  /** A rolling reload; `requestedBy` and `env` as `ClusterPrimary.reload()`'s. */
-  reload(options: { requestedBy?: ReloadRequester; env?: Record<string, string | undefined> } = {}): Promise<void> {
+  /** A rolling reload; `requestedBy` and `env` as `ClusterPrimary.reload()`'s, and resolves with its `ReloadReport` as that does. */
+  reload(options: { requestedBy?: ReloadRequester; env?: Record<string, string | undefined> } = {}): Promise<ReloadReport> {
     return this.primary.reload(options);
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ShutdownInProgressError, type WorkerHandle } from '../../src/index.js';
+import { ShutdownInProgressError, type ReloadReport, type WorkerHandle } from '../../src/index.js';
 import { testPrimary } from '../helpers/primary.js';
 import { kPatienceMs, record, until } from '../helpers/wait.js';
 
@@ -125,7 +125,7 @@ describe("scale(), reload() and shutdown() called from the primary's own event l
     const joined = record(primary, 'reloadJoined');
     const completes = record(primary, 'reloadComplete');
     const forks = record(primary, 'workerFork');
-    let inner: ReturnType<typeof outcomeOf<void>> | undefined;
+    let inner: ReturnType<typeof outcomeOf<ReloadReport>> | undefined;
     primary.once('reload', () => {
       inner = outcomeOf(primary.reload());
     });

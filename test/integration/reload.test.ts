@@ -12,7 +12,7 @@ import { capturedLogger } from '../helpers/captured-logger.js';
 import { behaviourFile } from '../helpers/behaviour-file.js';
 
 describe('rolling reload', () => {
-  it('[F12] replaces every worker one at a time, never dropping below the configured count', async () => {
+  it('[F12] replaces every worker one at a time, never dropping below the configured count, and resolves with its report', async () => {
     const primary = testPrimary({ workerCount: 3 });
     const before = await primary.start();
     let ready = before.length;
@@ -26,12 +26,14 @@ describe('rolling reload', () => {
     const forks = record(primary, 'workerFork');
     const restarts = record(primary, 'workerRestart');
     const reloadStarted = onceEvent(primary, 'reload');
-    await primary.reload();
+    const report = await primary.reload();
     // The old workers' exits (an older generation of each slot) restart nothing.
     expect(forks.events).toHaveLength(3);
     expect(restarts.events).toEqual([]);
     await expect(reloadStarted).resolves.toEqual({ workers: 3, requestedBy: 'call' });
     expect(events.events).toEqual([{ replaced: 3, retired: 0, stopped: { graceful: before, failed: [], killed: [], requestsCut: 0 } }]);
+    // The report reloadComplete carries (newcomer t78: reload() resolved with nothing).
+    expect(report).toBe(events.events[0]);
     expect(lowest).toBeGreaterThanOrEqual(3);
     const after = primary.workers;
     expect(after.map((worker) => worker.slot).sort()).toEqual([0, 1, 2]);

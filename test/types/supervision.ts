@@ -2,7 +2,7 @@
  * Compile-only checks for what supervision reports: roles, stop outcomes, the new events, the
  * loggers. Each `@ts-expect-error` line must fail to compile.
  */
-import { ClusterPrimary, ClusterWorker, ReloadError, createJsonLogger, createLineLogger, type CrashLoopError, type LogLevel, type RequestsCutReason, type ShutdownReport, type WorkerHandle, type WorkerRequestsCutEvent } from '../../src/index.js';
+import { ClusterPrimary, ClusterWorker, ReloadError, createJsonLogger, createLineLogger, type CrashLoopError, type LogLevel, type ReloadReport, type RequestsCutReason, type ShutdownReport, type WorkerHandle, type WorkerRequestsCutEvent } from '../../src/index.js';
 
 async function primarySide(primary: ClusterPrimary) {
   const [io] = await primary.fork({ count: 1, roles: ['io'] });
@@ -42,6 +42,9 @@ async function primarySide(primary: ClusterPrimary) {
   primary.on('reloadComplete', ({ refillsFailed }) => void ((refillsFailed satisfies number | undefined) ?? 0));
   // Slots given up in a crash loop that it started again (H712): set only when there was one.
   primary.on('reloadComplete', ({ refilled }) => void ((refilled satisfies number | undefined) ?? 0));
+  // reload() resolves with what reloadComplete carries (newcomer t78).
+  const reloaded: ReloadReport = await primary.reload();
+  void [reloaded.replaced, reloaded.stopped.graceful, reloaded.vacant satisfies number | undefined];
   primary.on('workerExit', ({ killedFor }) => void (killedFor satisfies Error | undefined)?.message);
   primary.on('reloadFailed', ({ error }) => {
     if (error instanceof ReloadError) void [error.isNothingServing satisfies boolean, error.isShutdown, error.isSuperseded, error.workers satisfies number | undefined, error.replaced satisfies number | undefined];

@@ -65,7 +65,7 @@ export function maxWatchWaitMs(delayMs: number): number {
 }
 
 export interface Reloadable {
-  reload(options?: { requestedBy?: 'watch' }): Promise<void>;
+  reload(options?: { requestedBy?: 'watch' }): Promise<unknown>;
   /**
    * A newer change came while the watch's reload runs (H388): the reload is superseded when a
    * replacement forked before `changedAt` is still starting (`ClusterPrimary.supersedeReload()`).

@@ -14,7 +14,7 @@ import type { WorkerHandle } from '../pool/worker-handle.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 import type { Slot } from '../pool/slot.js';
 import type { PrimaryContext } from '../primary-context.js';
-import type { ReloadRequester, ShutdownReport, ShutdownRequester } from '../primary-events.js';
+import type { ReloadReport, ReloadRequester, ShutdownReport, ShutdownRequester } from '../primary-events.js';
 import type { NormalizedForkOptions } from '../primary-options.js';
 import { checkedPing } from './checked-ping.js';
 import { MemoryLimit } from './memory-limit.js';
@@ -151,13 +151,13 @@ export class PrimaryLifecycle {
   #isForced = false;
   /** The signal that started the shutdown (set with `#shutdown`; undefined for a call): `shutdownForced` names it. */
   #shutdownSignal: NodeJS.Signals | undefined;
-  #reload: Promise<void> | undefined;
+  #reload: Promise<ReloadReport> | undefined;
   /** How far the reload under way got: a `reload()` joins it only while a slot's replacement is still to be forked (H374). */
   #reloadProgress: ReloadProgress | undefined;
   /** What asked for the reload under way: a newer watched change supersedes only a `'watch'` one (H388). */
   #reloadRequestedBy: ReloadRequester | undefined;
   /** The reload asked for once the one under way could no longer load the caller's code: it starts when that one ends (H374). */
-  #queuedReload: { readonly settled: Deferred<void>; readonly requestedBy: ReloadRequester; env: Readonly<Record<string, string | undefined>> | undefined } | undefined;
+  #queuedReload: { readonly settled: Deferred<ReloadReport>; readonly requestedBy: ReloadRequester; env: Readonly<Record<string, string | undefined>> | undefined } | undefined;
   /** Resolved as the shutdown begins: a reload's replacement stops waiting out `minReadyMs` (H349). */
   readonly #stopping = deferred<void>();
   /** Removes the process signal handlers; set while they are installed. */
@@ -420,7 +420,7 @@ export class PrimaryLifecycle {
    * its reload), which every later call joins (one with an env other than the queued one's is
    * refused with ReloadInProgressError).
    */
-  reload(requestedBy: ReloadRequester = 'call', env?: Readonly<Record<string, string | undefined>>): Promise<void> {
+  reload(requestedBy: ReloadRequester = 'call', env?: Readonly<Record<string, string | undefined>>): Promise<ReloadReport> {
     if (this.#state === 'stopping' || this.#state === 'stopped') {
       return Promise.reject(new ShutdownInProgressError('The primary is shutting down; reload() is refused.'));
     }
@@ -453,7 +453,7 @@ export class PrimaryLifecycle {
         return this.#reload;
       }
       // A replacement was forked before this call (H374): joining would report workers that run the code of before.
-      const settled = deferred<void>();
+      const settled = deferred<ReloadReport>();
       this.#queuedReload = { settled, requestedBy, env };
       this.#context.emit('reloadJoined', { queued: true });
       return settled.promise;
@@ -475,14 +475,14 @@ export class PrimaryLifecycle {
     return this.#reloadProgress?.supersede(change) ?? false;
   }
 
-  #startReload(requestedBy: ReloadRequester, env: Readonly<Record<string, string | undefined>> | undefined): Promise<void> {
+  #startReload(requestedBy: ReloadRequester, env: Readonly<Record<string, string | undefined>> | undefined): Promise<ReloadReport> {
     const progress = new ReloadProgress();
     this.#reloadProgress = progress;
     this.#reloadRequestedBy = requestedBy;
     // Recorded before rollingReload emits 'reload' (H407): a reload() from a 'reload' listener
     // joins this one (none of its replacements was forked yet) or is queued, as a call a tick
     // later is. Before, recorded after: the listener's call ran a second reload over the same slots.
-    const { promise, settle, fail } = pending<void>();
+    const { promise, settle, fail } = pending<ReloadReport>();
     this.#reload = promise;
     rollingReload(this.#reloadContext, requestedBy, env, progress)
       .finally(() => {
@@ -506,7 +506,7 @@ export class PrimaryLifecycle {
       return;
     }
     this.#startReload(queued.requestedBy, queued.env).then(
-      () => queued.settled.resolve(),
+      (report) => queued.settled.resolve(report),
       (error: unknown) => queued.settled.reject(toError(error)),
     );
   }

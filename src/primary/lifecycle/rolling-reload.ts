@@ -15,7 +15,7 @@ import type { Slot } from '../pool/slot.js';
 import { stopAll, stopWorker } from '../pool/stop-worker.js';
 import { kMaxLoweredMs, lowerWhileBooting } from '../pool/startup-priority.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
-import type { ReloadRequester, ShutdownReport } from '../primary-events.js';
+import type { ReloadReport, ReloadRequester, ShutdownReport } from '../primary-events.js';
 import { withNotStarted } from './not-started.js';
 import { isSilent, silenceOf } from '../pool/silence.js';
 import { deferred } from '../../deferred.js';
@@ -137,7 +137,7 @@ export async function rollingReload(
   requestedBy: ReloadRequester = 'call',
   env?: Readonly<Record<string, string | undefined>>,
   progress = new ReloadProgress(),
-): Promise<void> {
+): Promise<ReloadReport> {
   const slots = [...context.pool.slots].filter((slot) => !slot.isRetired);
   // The workers that ran the code from before: one a slot started since (a crash's restart) runs
   // the reload's code already, and is not replaced again (retest t59: a needless second start).
@@ -260,7 +260,9 @@ export async function rollingReload(
   }
   const refilled = refill?.slots.length ?? 0;
   const refillsFailed = refill?.failures.length ?? 0;
-  context.emit('reloadComplete', { replaced, retired, stopped: notStarted.length === 0 ? stopped : { ...stopped, notStarted }, ...(refilled === 0 ? {} : { refilled }), ...(refillsFailed === 0 ? {} : { refillsFailed }), ...(vacant === 0 ? {} : { vacant, vacantCrashed }) });
+  const report: ReloadReport = { replaced, retired, stopped: notStarted.length === 0 ? stopped : { ...stopped, notStarted }, ...(refilled === 0 ? {} : { refilled }), ...(refillsFailed === 0 ? {} : { refillsFailed }), ...(vacant === 0 ? {} : { vacant, vacantCrashed }) };
+  context.emit('reloadComplete', report);
+  return report;
 }
 
 /** `error` with the reload's counts: itself when it has them, else a copy with them (the same message, flags and cause). */

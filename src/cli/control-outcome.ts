@@ -4,7 +4,7 @@
  * its page), so neither says "no request cut off" or "scaled" alone when requests were cut off.
  */
 import type { ClusterStatus } from '../control/control-protocol.js';
-import { describeNotReplaced, describeVacant, type StopCounts } from '../control/stop-counts.js';
+import { describeCancelledRestarts, describeNotReplaced, describeVacant, type StopCounts } from '../control/stop-counts.js';
 import { shellWord } from '../shell-word.js';
 import { describeEnvChanges } from '../control/env-changes.js';
 import { differingInShell } from '../control/env-sums.js';
@@ -16,7 +16,7 @@ export { plural };
 export type ReloadReply = { readonly crashed?: unknown; readonly workers: number; readonly retired?: number; readonly vacant?: number; readonly vacantCrashed?: number; readonly joined?: boolean; readonly queued?: boolean; readonly refilled?: number; readonly refillsFailed?: number; readonly env?: { readonly changed?: unknown; readonly added?: unknown; readonly removed?: unknown; readonly files?: unknown; readonly configFile?: unknown; readonly waiting?: unknown; readonly sums?: unknown } } & Partial<StopCounts>;
 /** What it answers to `scale`: the status, and how the surplus workers stopped (`ScaleStops`). */
 /** `warning`: what the scale leaves wrong, such as fewer workers than /readyz requires (H464); absent from older primaries. */
-export type ScaleReply = ClusterStatus & { readonly warning?: unknown } & { readonly stops?: { readonly unclean?: unknown; readonly killedConnectionsReset?: unknown; readonly graceful?: unknown; readonly failed?: unknown; readonly killed?: unknown; readonly failedCause?: unknown; readonly killedCause?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown; readonly notStarted?: unknown; readonly already?: unknown } };
+export type ScaleReply = ClusterStatus & { readonly warning?: unknown } & { readonly stops?: { readonly unclean?: unknown; readonly killedConnectionsReset?: unknown; readonly graceful?: unknown; readonly failed?: unknown; readonly killed?: unknown; readonly failedCause?: unknown; readonly killedCause?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown; readonly notStarted?: unknown; readonly already?: unknown; readonly restartsCancelled?: unknown } };
 
 /** How the workers a reload or scale stopped went: all zero when clean. */
 export interface StopOutcome {
@@ -296,7 +296,10 @@ export function describeScale(name: string, count: number, reply: ScaleReply): s
       : typeof reply.targetWorkers === 'number' && reply.targetWorkers !== count
         ? `; a later scale asks for ${plural(reply.targetWorkers, 'worker')}`
         : '';
-  return `scaled ${name} to ${plural(count, 'worker')} (${pids})${but}${since}`;
+  // The slots it removed whose restart waited: said, so `(no worker)` of a slot in back-off is not the whole story (retest t80).
+  const cancelled = countOf(reply.stops?.restartsCancelled);
+  const cancelledText = cancelled === 0 ? '' : `; ${describeCancelledRestarts(cancelled)}`;
+  return `scaled ${name} to ${plural(count, 'worker')} (${pids})${but}${cancelledText}${since}`;
 }
 
 /**

@@ -179,6 +179,8 @@ export interface ScaleStops {
   readonly supersededBy?: number;
   /** Set when the count asked for was the target already: the scale did nothing (H284). */
   readonly already?: true;
+  /** Restarts waiting out their back-off in the slots it removed, cancelled (`ShutdownReport.restartsCancelled`, H714); only when there was one. */
+  readonly restartsCancelled?: number;
 }
 
 /**
@@ -211,7 +213,14 @@ export async function scaleWithCounts(primary: ClusterPrimary, scale: () => Prom
   }
   const stopped = complete?.stopped;
   const counts = stopped
-    ? { unclean: stopped.failed.length + stopped.killed.length, requestsCut: stopped.requestsCut, ...uncleanOf(stopped), ...killedResetsOf(stopped), ...(stopped.notStarted === undefined ? {} : { notStarted: stopped.notStarted.length, graceful: stopped.graceful.length }) }
+    ? {
+        unclean: stopped.failed.length + stopped.killed.length,
+        requestsCut: stopped.requestsCut,
+        ...uncleanOf(stopped),
+        ...killedResetsOf(stopped),
+        ...(stopped.notStarted === undefined ? {} : { notStarted: stopped.notStarted.length, graceful: stopped.graceful.length }),
+        ...(stopped.restartsCancelled === undefined ? {} : { restartsCancelled: stopped.restartsCancelled }),
+      }
     : { unclean: 0, requestsCut: 0 };
   const stops: ScaleStops = {
     ...counts,

@@ -267,7 +267,8 @@ export class ClusterPrimary<
     await this.#context.lifecycle.scale(target);
     // Below an open health endpoint's minReady, /readyz stays 503: said at the call (H464).
     for (const warning of healthMinimumWarnings(this, target, 'scale')) this.#context.reportWarning(warning);
-    return this.#context.pool.activeSlots().flatMap((slot) => (slot.current && slot.current.handle.state !== 'stopping' ? [slot.current.handle] : []));
+    // A slot whose restart waits out its back-off has no worker: none of it (retest t80: its dead worker's handle).
+    return this.#context.pool.activeSlots().flatMap((slot) => (slot.current && slot.current.state !== 'exited' && slot.current.handle.state !== 'stopping' ? [slot.current.handle] : []));
   }
 
   /**

@@ -80,26 +80,30 @@ describe('named workers and scaling', () => {
     expect(processWarnings.filter((warning) => (warning as { code?: string }).code === 'ERR_NAMED_WORKER_STOPPED')).toEqual([]);
   });
 
-  it('[H714] a scale-down of a slot whose worker crashed, its restart waiting out its back-off, stops nothing there and says nothing stopped', async () => {
+  it.each([1, 0])('[H714] a scale-down of a slot whose worker crashed (slot %i), its restart waiting out its back-off, drops that slot first, stops nothing there and says its restart was cancelled', async (crashedSlot) => {
     // Hostile t79: the scale reported the dead worker as stopped by it (`failed` with its crash's exit code, or `graceful` after an exit 0).
+    // Retest t80: with slot 0 the one in back-off, the scale stopped slot 1's ready worker and kept the empty slot; nothing served.
     const primary = testPrimary({ workerCount: 2, restart: { backoff: { initialMs: 60_000 } } });
     await primary.start();
-    const [, second] = primary.workers;
+    const victim = primary.workers.find((worker) => worker.slot === crashedSlot)!;
+    const survivor = primary.workers.find((worker) => worker.slot !== crashedSlot)!;
     const crashed = onceEvent(primary, 'workerCrash');
-    process.kill(second!.pid!, 'SIGKILL');
+    process.kill(victim.pid!, 'SIGKILL');
     expect(await crashed).toMatchObject({ restartDelayMs: 60_000 });
     const forks: unknown[] = [];
     primary.on('workerFork', (event) => forks.push(event));
     const complete = onceEvent(primary, 'scaleComplete');
-    await primary.scale(1);
+    await expect(primary.scale(1)).resolves.toEqual([survivor]);
     const { stopped } = await complete;
-    expect({ graceful: stopped.graceful, failed: stopped.failed, killed: stopped.killed }).toEqual({ graceful: [], failed: [], killed: [] });
-    expect(primary.workers.map((worker) => worker.slot)).toEqual([0]);
+    expect({ graceful: stopped.graceful, failed: stopped.failed, killed: stopped.killed, restartsCancelled: stopped.restartsCancelled }).toEqual({ graceful: [], failed: [], killed: [], restartsCancelled: 1 });
+    expect(primary.workers).toEqual([survivor]);
+    expect(survivor.state).toBe('ready');
     expect(primary.failingSlots()).toEqual([]);
     // Its restart is cancelled: the slot is gone, and a scale back up forks it anew.
     await primary.scale(2);
     expect(forks).toHaveLength(1);
     expect(primary.workers.map((worker) => worker.slot).sort()).toEqual([0, 1]);
+    expect(survivor.state).toBe('ready');
   });
 
   it('scales up and down gracefully, reusing slot numbers', async () => {

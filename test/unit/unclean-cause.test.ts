@@ -22,4 +22,10 @@ describe('the cause of unclean stops in the reload and scale lines', () => {
     const scale = { name: 'web', workers: [], stops: { unclean: 1, failed: 1, killed: 0, requestsCut: 2, failedCause: kDeadline } } as unknown as ScaleReply;
     expect(describeScale('web', 1, scale)).toContain(`but 2 requests cut off and 1 stopped worker did not stop cleanly (${kDeadline})`);
   });
+
+  it('[H714] a scale-down that removed a slot whose restart waited says the restart was cancelled, not a stop', () => {
+    // Retest t80: `scaled s3 to 1 worker (no worker)` and nothing of the restart the scale cancelled.
+    const scale = { name: 'web', workers: [{ id: 1, pid: 42, slot: 0, state: 'ready' }], stops: { unclean: 0, requestsCut: 0, restartsCancelled: 1 } } as unknown as ScaleReply;
+    expect(describeScale('web', 1, scale)).toBe('scaled web to 1 worker (pid 42); 1 restart waiting out its back-off was cancelled');
+  });
 });

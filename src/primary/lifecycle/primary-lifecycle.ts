@@ -349,16 +349,22 @@ export class PrimaryLifecycle {
     }
     // The errored slots go first: they serve nothing, and dropping one stops no worker.
     const liveSurplus = from - count - pool.dropGivenUp(from - count).length;
-    // The highest slot numbers go, so the workers left keep NODE_APP_INSTANCE 0..N-1 (H293): a
-    // refill or a restart makes a low slot the newest, and stopping the newest left 1 and 3 of 2.
-    const surplus = [...slots].sort((a, b) => b.index - a.index).slice(0, Math.max(0, liveSurplus));
+    // The slots with no worker running go first (its restart waiting out its back-off, or not
+    // forked yet): they serve nothing (retest t80: a scale to 1 stopped the one ready worker and
+    // kept the slot in back-off, and nothing served for 6 s). Then the highest slot numbers, so
+    // the workers left keep NODE_APP_INSTANCE 0..N-1 (H293): a refill or a restart makes a low
+    // slot the newest, and stopping the newest left 1 and 3 of 2.
+    const isVacant = (slot: Slot) => slot.current === undefined || slot.current.state === 'exited';
+    const surplus = [...slots].sort((a, b) => Number(isVacant(b)) - Number(isVacant(a)) || b.index - a.index).slice(0, Math.max(0, liveSurplus));
     // A slot of a scale-up still under way may have no worker yet: it is retired unforked. One
     // whose worker exited already (a crash, its restart waiting out its back-off) too: that
     // death was not the scale's, and its line said it (hostile t79: `1 stopped worker did not
     // stop cleanly (it exited with code 7 during its stop)` of a worker dead a second before).
+    // Their restarts are cancelled, and counted as a shutdown counts them (H454).
+    let restartsCancelled = 0;
     for (const slot of surplus) {
       if (!slot.current) pool.retire(slot, new InvalidStateError(`Worker slot ${slot.index} was scaled away before its worker was forked.`));
-      else if (slot.current.state === 'exited') pool.retire(slot, new InvalidStateError(`Worker slot ${slot.index} was scaled away while its restart waited.`));
+      else if (slot.current.state === 'exited' && pool.retire(slot, new InvalidStateError(`Worker slot ${slot.index} was scaled away while its restart waited.`))) restartsCancelled++;
     }
     const records = surplus.flatMap((slot) => (slot.current !== undefined && slot.current.state !== 'exited' ? [slot.current] : []));
     // Those not ready yet (a scale-up's, a restart's) are counted as not started (H211: before, in no count).
@@ -387,7 +393,8 @@ export class PrimaryLifecycle {
     const report = withNotStarted(withUncleanReplacements(stopped, replacements), unready);
     // Set only when there is one, as on a shutdown's report: a scale-down of ready workers says nothing of it.
     const { notStarted, ...counted } = report;
-    emit('scaleComplete', { from, to: count, stopped: notStarted!.length === 0 ? counted : report });
+    const cancelled = restartsCancelled === 0 ? {} : { restartsCancelled };
+    emit('scaleComplete', { from, to: count, stopped: notStarted!.length === 0 ? { ...counted, ...cancelled } : { ...report, ...cancelled } });
   }
 
   /** Kills every worker at once, says so (`shutdownForced`) and exits: a stop signal during the shutdown. */

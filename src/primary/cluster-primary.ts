@@ -372,9 +372,13 @@ export class ClusterPrimary<
     try {
       checkNoExtraArguments('shutdown()', arguments, ['options']);
       const { timeoutMs, signal, requestedBy } = normalizeTimeoutOptions(options, this.#context.options.shutdownTimeoutMs, ['timeoutMs', 'signal', 'requestedBy']);
-      // A name this system has (hostile t79: "SIGFOO" was taken, and said as the shutdown's cause).
-      if (signal !== undefined && !(typeof signal === 'string' && /^SIG[A-Z0-9]{1,16}$/.test(signal) && Object.hasOwn(loadOs().constants.signals, signal))) {
-        throw new InvalidOptionError('signal', 'a signal name this system has, such as "SIGTERM" (the signal that asked for the shutdown, for logs and events)', signal);
+      if (signal !== undefined && !isStopSignalName(signal)) {
+        const meant = typeof signal === 'string' ? [signal.toUpperCase(), `SIG${signal.toUpperCase()}`].find(isStopSignalName) : undefined;
+        throw new InvalidOptionError(
+          'signal',
+          `a signal name this system has that a process can catch, such as "SIGTERM" (the signal that asked for the shutdown, for logs and events)${meant === undefined ? '' : `; probably "${meant}"`}`,
+          signal,
+        );
       }
       if (requestedBy !== undefined && !kShutdownRequesters.has(requestedBy)) {
         throw new InvalidOptionError('requestedBy', `what asked for the shutdown, one of ${[...kShutdownRequesters].map((name) => `"${name}"`).join(', ')} (for logs and events)`, requestedBy);
@@ -534,6 +538,15 @@ export class ClusterPrimary<
         : (message: RoutedMessage) => this.#context.emit('workerMessage', Object.assign(message, { worker: record.handle }) as WorkerMessageEvent<AnyMessageMap>);
     return routeUserMessage(this, record.handle, type, payload, isRequest, emit);
   }
+}
+
+/**
+ * A signal that can have asked for a shutdown: a name this system has (hostile t79: "SIGFOO" was
+ * taken, and said as the shutdown's cause), and not SIGKILL or SIGSTOP, which no process can
+ * catch (retest t80).
+ */
+function isStopSignalName(signal: unknown): boolean {
+  return typeof signal === 'string' && /^SIG[A-Z0-9]{1,16}$/.test(signal) && signal !== 'SIGKILL' && signal !== 'SIGSTOP' && Object.hasOwn(loadOs().constants.signals, signal);
 }
 
 /**

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { describe, expect, it } from '@jest/globals';
-import { BackpressureError, MessageTooLargeError, WorkerExitedError } from '../../src/index.js';
+import { BackpressureError, MessageTooLargeError, WorkerChannelClosedError, WorkerExitedError } from '../../src/index.js';
 import { startHarness } from '../helpers/harness.js';
 import { testPrimary } from '../helpers/primary.js';
 import { waitUntilGone } from '../helpers/processes.js';
@@ -46,6 +46,23 @@ describe('fault matrix', () => {
     await disconnected;
     await expect(exit).resolves.toMatchObject({ signal: 'SIGKILL', expected: false });
     await replaced;
+  });
+
+  it('[H717] a worker that closed its channel and lingers is killed for it: killedFor is a WorkerChannelClosedError, and its pending requests carry it as their cause', async () => {
+    // Retest t80: the request's WorkerExitedError had no cause, while the heartbeat's kill gives its reason there.
+    const primary = testPrimary({ heartbeat: false, restart: { backoff: { initialMs: 60_000 } } });
+    const [worker] = await primary.start();
+    const exit = onceEvent(primary, 'workerExit');
+    const held = primary.send(worker!, 'holdUntilFile', { path: '/nonexistent/clusterkit-never' }).catch((error: unknown) => error);
+    // Answered after the held request was read: it is pending in the worker when the channel closes.
+    await expect(primary.send(worker!, 'closeChannelAndBlock')).resolves.toBe('closing');
+    const exited = await exit;
+    expect(exited).toMatchObject({ signal: 'SIGKILL', expected: false, killed: true });
+    expect(exited.killedFor).toBeInstanceOf(WorkerChannelClosedError);
+    expect(exited.killedFor).toMatchObject({ name: 'WorkerChannelClosedError', code: 'ERR_WORKER_CHANNEL_CLOSED', graceMs: 1_000 });
+    const error = (await held) as WorkerExitedError;
+    expect(error).toBeInstanceOf(WorkerExitedError);
+    expect(error.cause).toBe(exited.killedFor);
   });
 
   it('[F21] a primary that throws exits non-zero and takes its workers with it', async () => {

@@ -189,6 +189,10 @@ describe('option checks', () => {
     await expect(primary.shutdown({ signal: 'TERM' as NodeJS.Signals })).rejects.toThrow(InvalidOptionError);
     // [H716] A name no system signal has (hostile t79: taken, and said as the shutdown's cause).
     await expect(primary.shutdown({ signal: 'SIGFOO' as NodeJS.Signals })).rejects.toMatchObject({ name: 'InvalidOptionError', option: 'signal', message: expect.stringContaining('a signal name this system has') });
+    // Nor one no process can catch (retest t80); a lower-case or SIG-less name gets the one meant.
+    for (const signal of ['SIGKILL', 'SIGSTOP']) await expect(primary.shutdown({ signal: signal as NodeJS.Signals })).rejects.toMatchObject({ option: 'signal' });
+    await expect(primary.shutdown({ signal: 'sigterm' as NodeJS.Signals })).rejects.toMatchObject({ message: expect.stringContaining('probably "SIGTERM"') });
+    await expect(primary.shutdown({ signal: 'int' as NodeJS.Signals })).rejects.toMatchObject({ message: expect.stringContaining('probably "SIGINT"') });
     // [H716] An argument past those a call takes is refused, as an unknown option is (hostile t79: scale(2, { x: 1 }) resolved as scale(2)).
     const extra: Array<[() => unknown, string]> = [
       [() => (primary.scale as (...args: unknown[]) => Promise<unknown>)(1, { timeoutMs: 5 }), 'scale() takes one argument, count: received an object as argument 2, which it would ignore'],

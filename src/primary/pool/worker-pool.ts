@@ -754,10 +754,12 @@ export class WorkerPool {
     // No reply can arrive any more. The exit normally follows within milliseconds and says how
     // the worker died; a worker that lingers without its channel is useless and is killed.
     record.disconnectTimer = setTimeout(() => {
-      record.endpoint.close((type, queuedBehind, isAfterClose) =>
-        isAfterClose ? record.notSentError(type) : queuedBehind === undefined ? new WorkerExitedError(record.exitDescription(), `(its IPC channel closed) before it replied to "${type}"`) : record.unsentError(type, queuedBehind),
-      );
+      // The kill's reason first: its requests carry it as their cause, as the heartbeat's do (retest t80).
       record.killedFor ??= new WorkerChannelClosedError(record.describe(), kDisconnectGraceMs);
+      const cause = record.killedFor;
+      record.endpoint.close((type, queuedBehind, isAfterClose) =>
+        isAfterClose ? record.notSentError(type) : queuedBehind === undefined ? new WorkerExitedError(record.exitDescription(), `(its IPC channel closed) before it replied to "${type}"`, { cause }) : record.unsentError(type, queuedBehind),
+      );
       void killWorker(record);
     }, kDisconnectGraceMs);
   }

@@ -8,12 +8,20 @@ import { describeValue, InvalidArgumentError } from './errors.js';
 
 /**
  * Throws InvalidArgumentError for any argument past the `names.length` that `call` takes.
- * `call`: its name as written, `scale()`; `names`: the arguments it takes, in order.
+ * `call`: its name as written, `scale()`; `names`: the arguments it takes, in order; `args`: its
+ * arguments, or a rest parameter's, whose first is argument `offset` (0-based) of the call.
  */
-export function checkNoExtraArguments(call: string, args: ArrayLike<unknown>, names: readonly string[]): void {
-  for (let index = names.length; index < args.length; index++) {
+export function checkNoExtraArguments(call: string, args: ArrayLike<unknown>, names: readonly string[], offset = 0): void {
+  const error = extraArgumentError(call, args, names, offset);
+  if (error !== undefined) throw error;
+}
+
+/** The InvalidArgumentError `checkNoExtraArguments` throws, for a call that rejects instead; undefined when there is no such argument. */
+export function extraArgumentError(call: string, args: ArrayLike<unknown>, names: readonly string[], offset = 0): InvalidArgumentError | undefined {
+  for (let index = Math.max(0, names.length - offset); index < args.length; index++) {
     if (args[index] === undefined) continue;
     const takes = names.length === 0 ? 'takes no argument' : `takes ${names.length === 1 ? 'one argument' : `${names.length} arguments`}, ${names.join(', ')}`;
-    throw new InvalidArgumentError(`${call} ${takes}: received ${describeValue(args[index])} as argument ${index + 1}, which it would ignore. Remove it (its docs list what the call takes).`);
+    return new InvalidArgumentError(`${call} ${takes}: received ${describeValue(args[index])} as argument ${offset + index + 1}, which it would ignore. Remove it (its docs list what the call takes).`);
   }
+  return undefined;
 }

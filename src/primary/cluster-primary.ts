@@ -42,7 +42,7 @@ import { normalizeForkOptions, normalizePrimaryInput, type ForkOptions, type Nor
 import { openPrimaryControlSocket } from '../control/primary-control-socket.js';
 import { takeRuntimeDirWarning } from '../control/runtime-dir.js';
 import { workerEnvOption } from './worker-env-option.js';
-import { checkNoExtraArguments } from '../extra-arguments.js';
+import { checkNoExtraArguments, extraArgumentError } from '../extra-arguments.js';
 import { loadOs } from '../builtins.js';
 
 /** The values `shutdown()`'s `requestedBy` takes (H292). */
@@ -132,6 +132,7 @@ export class ClusterPrimary<
 
   /** The live worker with this cluster id, if any. */
   workerById(id: number): WorkerHandle | undefined {
+    if (arguments.length > 1) checkNoExtraArguments('workerById()', arguments, ['id']);
     return this.#context.pool.record(id)?.handle;
   }
 
@@ -141,6 +142,7 @@ export class ClusterPrimary<
    *   characters, with a character `fork({ name })` refuses).
    */
   workerByName(name: string): WorkerHandle | undefined {
+    if (arguments.length > 1) checkNoExtraArguments('workerByName()', arguments, ['name']);
     return this.#context.pool.recordByName(workerNameArgument(name, "workerByName()'s name"))?.handle;
   }
 
@@ -205,6 +207,7 @@ export class ClusterPrimary<
    * @example primary.roundRobin({ tag: 'uploads', role: 'io' })
    */
   roundRobin(options: { tag?: string; role?: string } = {}): WorkerHandle {
+    if (arguments.length > 1) checkNoExtraArguments('roundRobin()', arguments, ['options']);
     return pickWorker(this.#context.pool, knownOptions(options, ['tag', 'role'], 'options')).handle;
   }
 
@@ -216,6 +219,7 @@ export class ClusterPrimary<
    */
   send<K extends MessageType<ToWorker>>(worker: WorkerHandle | number, type: K, ...args: SendArgs<ToWorker, K>): Promise<ReplyOf<ToWorker, K>> {
     try {
+      if (args.length > 2) checkNoExtraArguments('send()', args, kSendArguments, 2);
       // Indexed, not destructured: V8 then elides the rest array on this hot path.
       const { timeoutMs, signal } = normalizeSendOptions(args[1] as SendOptions | undefined);
       return this.#target(worker, type).endpoint.request(type, args[0], timeoutMs, signal) as Promise<ReplyOf<ToWorker, K>>;
@@ -243,6 +247,8 @@ export class ClusterPrimary<
    */
   broadcast<K extends MessageType<ToWorker>>(type: K, ...args: SendArgs<ToWorker, K>): Promise<Array<BroadcastResult<WorkerHandle, ReplyOf<ToWorker, K>>>> {
     const [payload, options] = args as unknown as [unknown, SendOptions | undefined];
+    const extra = args.length > 2 ? extraArgumentError('broadcast()', args, ['type', 'payload', 'options'], 1) : undefined;
+    if (extra !== undefined) return Promise.reject(extra);
     // Not `[]`, a broadcast that "succeeded" to no worker (newcomer t64, retest t64 during the shutdown): refused as send() is.
     const state = this.#context.lifecycle.state;
     if (state === 'stopped') return Promise.reject(new ShutdownInProgressError(`The primary has shut down; "${String(type)}" was not broadcast, and nothing can be sent to its workers.`));
@@ -281,6 +287,8 @@ export class ClusterPrimary<
    * @example const { address } = await primary.listenSticky({ port: 3000, role: 'web' })
    */
   listenSticky(options: StickyOptions): Promise<StickyListener> {
+    const extra = arguments.length > 1 ? extraArgumentError('listenSticky()', arguments, ['options']) : undefined;
+    if (extra !== undefined) return Promise.reject(extra);
     return listenSticky(this.#context, options);
   }
 
@@ -293,6 +301,8 @@ export class ClusterPrimary<
    * @example await primary.listenHealth({ port: 9090, minReady: 2, role: 'web' })
    */
   listenHealth(options: HealthOptions): Promise<HealthListener> {
+    const extra = arguments.length > 1 ? extraArgumentError('listenHealth()', arguments, ['options']) : undefined;
+    if (extra !== undefined) return Promise.reject(extra);
     // Its lines (answers refused or reset for clients that have not taken them, H607) go to the primary's logger.
     return listenHealth(this.#context, (timeoutMs) => this.#metrics.collect(timeoutMs), options, this.#lines).then((listener) => {
       // For `clusterkit show`: the endpoint last opened, until it closes.
@@ -464,6 +474,7 @@ export class ClusterPrimary<
    * intervals: a blocked event loop, its figures are stale).
    */
   stats(): WorkerStats[] {
+    if (arguments.length > 0) checkNoExtraArguments('stats()', arguments, []);
     return collectStats(this.#context.pool, this.#context.options.heartbeat);
   }
 
@@ -482,6 +493,7 @@ export class ClusterPrimary<
    * no `stats()` row; a reload that succeeds starts them again, a scale-down drops them first.
    */
   givenUpSlots(): GivenUpSlotStats[] {
+    if (arguments.length > 0) checkNoExtraArguments('givenUpSlots()', arguments, []);
     return collectGivenUp(this.#context.pool);
   }
 
@@ -491,6 +503,7 @@ export class ClusterPrimary<
    * `stats()` row): how many exits in a row, how the last one ended, and when the restart is due.
    */
   failingSlots(): FailingSlotStats[] {
+    if (arguments.length > 0) checkNoExtraArguments('failingSlots()', arguments, []);
     return collectFailing(this.#context.pool);
   }
 
@@ -539,6 +552,9 @@ export class ClusterPrimary<
     return routeUserMessage(this, record.handle, type, payload, isRequest, emit);
   }
 }
+
+/** What `send()` takes, for its refusal of more (H716). */
+const kSendArguments = ['worker', 'type', 'payload', 'options'];
 
 /**
  * A signal that can have asked for a shutdown: a name this system has (hostile t79: "SIGFOO" was

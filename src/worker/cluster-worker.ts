@@ -32,6 +32,7 @@ import { normalizeWorkerOptions, type WorkerOptions } from './worker-options.js'
 import { workerNameArgument } from '../validate.js';
 import { RelayCancels } from './relay-cancels.js';
 import { isAborted } from '../messaging/on-abort.js';
+import { checkNoExtraArguments } from '../extra-arguments.js';
 
 export type { WorkerLifecycleState };
 
@@ -123,6 +124,7 @@ export class ClusterWorker<
   /** Sends a request to the primary; resolves with its `_onMessage_<type>` method's return value. */
   send<K extends MessageType<ToPrimary>>(type: K, ...args: [...PayloadArg<ToPrimary, K>, options?: SendOptions]): Promise<ReplyOf<ToPrimary, K>> {
     try {
+      if (args.length > 2) checkNoExtraArguments('send()', args, ['type', 'payload', 'options'], 1);
       // Indexed, not destructured: V8 then elides the rest array on this hot path.
       const { timeoutMs, signal } = normalizeSendOptions(args[1] as SendOptions | undefined);
       return this.#endpointFor(type).request(type, args[0], timeoutMs, signal) as Promise<ReplyOf<ToPrimary, K>>;
@@ -160,6 +162,7 @@ export class ClusterWorker<
    */
   sendTo<K extends MessageType<ToWorker>>(target: string | number, type: K, ...args: [...PayloadArg<ToWorker, K>, options?: SendOptions]): Promise<ReplyOf<ToWorker, K>> {
     try {
+      if (args.length > 2) checkNoExtraArguments('sendTo()', args, ['target', 'type', 'payload', 'options'], 2);
       if (typeof target !== 'string' && !(typeof target === 'number' && Number.isSafeInteger(target))) {
         throw new InvalidArgumentError(`sendTo() needs a worker name or id as its target. Received ${describeValue(target)}.`);
       }
@@ -212,6 +215,7 @@ export class ClusterWorker<
    * as it is ready. A later call replaces the server.
    */
   serveSticky<S extends Server>(server: S): S {
+    if (arguments.length > 1) checkNoExtraArguments('serveSticky()', arguments, ['server']);
     this.#sticky.serve(server);
     this.#context.lifecycle.markSticky();
     this.trackServer(server);
@@ -223,6 +227,7 @@ export class ClusterWorker<
    * `Connection: close`, idle keep-alive sockets close at once. Returns the server.
    */
   trackServer<S extends Server>(server: S): S {
+    if (arguments.length > 1) checkNoExtraArguments('trackServer()', arguments, ['server']);
     this.#context.lifecycle.trackServer(server);
     return server;
   }

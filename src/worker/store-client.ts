@@ -14,6 +14,7 @@ import { checkStoreKey, checkStorePrefix } from '../store-key.js';
 import type { WorkerContext } from './worker-context.js';
 import { settleLikeAwait } from '../is-thenable.js';
 import { missingNextError } from '../store-missing-next.js';
+import { checkNoExtraArguments, extraArgumentError } from '../extra-arguments.js';
 
 /** The operation's fields that carry a caller's value, named as `set()` and `compareAndSet()` name their arguments. */
 const kValueFields = ['value', 'expected', 'next'] as const;
@@ -55,6 +56,8 @@ export class StoreClient {
 
   /** The value at `key`, or `undefined`. */
   get<T = unknown>(key: string): Promise<T | undefined> {
+    const extra = arguments.length > 1 ? extraArgumentError('get()', arguments, ['key']) : undefined;
+    if (extra !== undefined) return Promise.reject(extra);
     return this.#run({ op: 'get', key }) as Promise<T | undefined>;
   }
 
@@ -66,6 +69,7 @@ export class StoreClient {
    *   Delete keys that are no longer needed, or raise the limit on the primary.
    */
   async set(key: string, value: unknown, options?: StoreWriteOptions): Promise<void> {
+    if (arguments.length > 3) checkNoExtraArguments('set()', arguments, ['key', 'value', 'options']);
     const ephemeral = ephemeralOption(options);
     await this.#run(ephemeral ? { op: 'set', key, value, ephemeral } : { op: 'set', key, value });
   }
@@ -105,12 +109,15 @@ export class StoreClient {
    */
   async compareAndSet(key: string, expected: unknown, next: unknown, options?: StoreWriteOptions): Promise<boolean> {
     if (arguments.length < 3) throw missingNextError(key, expected);
+    if (arguments.length > 4) checkNoExtraArguments('compareAndSet()', arguments, ['key', 'expected', 'next', 'options']);
     const ephemeral = ephemeralOption(options);
     return (await this.#run(ephemeral ? { op: 'compareAndSet', key, expected, next, ephemeral } : { op: 'compareAndSet', key, expected, next })) as boolean;
   }
 
   /** `[key, value]` pairs whose key starts with `prefix`. */
   entries<T = unknown>(prefix = ''): Promise<Array<[string, T]>> {
+    const extra = arguments.length > 1 ? extraArgumentError('entries()', arguments, ['prefix']) : undefined;
+    if (extra !== undefined) return Promise.reject(extra);
     return this.#run({ op: 'entries', prefix }) as Promise<Array<[string, T]>>;
   }
 
@@ -125,6 +132,7 @@ export class StoreClient {
    *   `maxStoreBytes`; nothing changes.
    */
   async watch(key: string, callback: (change: WatchedChange) => void): Promise<() => Promise<void>> {
+    if (arguments.length > 2) checkNoExtraArguments('watch()', arguments, ['key', 'callback']);
     if (typeof callback !== 'function') throw new InvalidArgumentError('watch() needs a callback function.');
     let callbacks = this.#watchers.get(key);
     if (!callbacks) {
@@ -218,3 +226,4 @@ function ephemeralOption(options: StoreWriteOptions | undefined): boolean {
   }
   return ephemeral === true;
 }
+

@@ -4,6 +4,7 @@
  * never a crash loop later.
  */
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -194,6 +195,8 @@ describe('option checks', () => {
     await expect(primary.shutdown({ signal: 'sigterm' as NodeJS.Signals })).rejects.toMatchObject({ message: expect.stringContaining('probably "SIGTERM"') });
     await expect(primary.shutdown({ signal: 'int' as NodeJS.Signals })).rejects.toMatchObject({ message: expect.stringContaining('probably "SIGINT"') });
     // [H716] An argument past those a call takes is refused, as an unknown option is (hostile t79: scale(2, { x: 1 }) resolved as scale(2)).
+    // A worker object in this process (no worker started): the argument check comes first.
+    const lone = new ClusterWorker();
     const extra: Array<[() => unknown, string]> = [
       [() => (primary.scale as (...args: unknown[]) => Promise<unknown>)(1, { timeoutMs: 5 }), 'scale() takes one argument, count: received an object as argument 2, which it would ignore'],
       [() => (primary.fork as (...args: unknown[]) => Promise<unknown>)({}, 2), 'fork() takes one argument, options: received 2 as argument 2'],
@@ -202,6 +205,25 @@ describe('option checks', () => {
       [() => (primary.reload as (...args: unknown[]) => Promise<unknown>)({}, true), 'reload() takes one argument, options: received true as argument 2'],
       [() => (primary.metrics as (...args: unknown[]) => Promise<unknown>)({}, 1), 'metrics() takes one argument, options: received 1 as argument 2'],
       [() => (primary.start as (...args: unknown[]) => Promise<unknown>)({ workerCount: 2 }), 'start() takes no argument: received an object as argument 1'],
+      // The whole kind (retest t80): every public call, the hot ones too.
+      [() => (primary.send as (...args: unknown[]) => Promise<unknown>)(worker!, 'echo', 1, {}, 'x'), 'send() takes 4 arguments, worker, type, payload, options: received "x" as argument 5'],
+      [() => (primary.broadcast as (...args: unknown[]) => Promise<unknown>)('echo', 1, {}, 'x'), 'broadcast() takes 3 arguments, type, payload, options: received "x" as argument 4'],
+      [() => (primary.roundRobin as (...args: unknown[]) => unknown)({}, 'x'), 'roundRobin() takes one argument, options'],
+      [() => (primary.workerById as (...args: unknown[]) => unknown)(1, 'x'), 'workerById() takes one argument, id'],
+      [() => (primary.workerByName as (...args: unknown[]) => unknown)('a', 'x'), 'workerByName() takes one argument, name'],
+      [() => (primary.stats as (...args: unknown[]) => unknown)('x'), 'stats() takes no argument'],
+      [() => (primary.givenUpSlots as (...args: unknown[]) => unknown)('x'), 'givenUpSlots() takes no argument'],
+      [() => (primary.failingSlots as (...args: unknown[]) => unknown)('x'), 'failingSlots() takes no argument'],
+      [() => (primary.listenHealth as (...args: unknown[]) => Promise<unknown>)({ port: 0 }, 'x'), 'listenHealth() takes one argument, options'],
+      [() => (primary.listenSticky as (...args: unknown[]) => Promise<unknown>)({ port: 0 }, 'x'), 'listenSticky() takes one argument, options'],
+      [() => (lone.send as (...args: unknown[]) => Promise<unknown>)('echo', 1, {}, 'x'), 'send() takes 3 arguments, type, payload, options'],
+      [() => (lone.sendTo as (...args: unknown[]) => Promise<unknown>)('a', 'echo', 1, {}, 'x'), 'sendTo() takes 4 arguments, target, type, payload, options'],
+      [() => (lone.trackServer as (...args: unknown[]) => unknown)(createServer(), 'x'), 'trackServer() takes one argument, server'],
+      [() => (lone.serveSticky as (...args: unknown[]) => unknown)(createServer(), 'x'), 'serveSticky() takes one argument, server'],
+      [() => (lone.store.get as (...args: unknown[]) => Promise<unknown>).call(lone.store, 'k', 'x'), 'get() takes one argument, key'],
+      [() => (lone.store.entries as (...args: unknown[]) => Promise<unknown>).call(lone.store, '', 'x'), 'entries() takes one argument, prefix'],
+      [() => (lone.store.watch as (...args: unknown[]) => Promise<unknown>).call(lone.store, 'k', () => {}, 'x'), 'watch() takes 2 arguments, key, callback'],
+      [() => (lone.store.set as (...args: unknown[]) => Promise<unknown>).call(lone.store, 'k', 1, {}, 'x'), 'set() takes 3 arguments, key, value, options'],
     ];
     for (const [call, said] of extra) {
       const error = (await Promise.resolve().then(call).then(() => undefined, (thrown: unknown) => thrown)) as Error;

@@ -145,31 +145,25 @@ export class BulkReader {
   end(isDiscarded = false): number {
     if (this.#isEnded || this.#isCorrupt) return 0;
     this.#isEnded = true;
-    if (this.#heldHead === this.#held.length) return 0;
-    // A peer the primary killed for what it wrote on its channel: nothing held from it is
-    // trusted any more, nor delivered (hostile t79: a forged `$crash` held behind a bulk record
-    // whose bytes never came was delivered after the kill, and read as the death's cause).
-    if (isDiscarded) {
-      const dropped = this.heldFrames;
-      this.#held = [];
-      this.#heldHead = 0;
-      this.#heldBytes = 0;
-      this.#chunks = [];
-      this.#buffered = 0;
-      return dropped;
-    }
-    return this.#truncate();
+    return this.#heldHead < this.#held.length ? this.#truncate(isDiscarded) : 0;
   }
 
-  /** Ended with the oldest held frame short of its bytes: drops the frames with bulk strings, delivers the others. */
-  #truncate(): number {
-    this.#isTruncated = true;
+  /**
+   * Ended with the oldest held frame short of its bytes: drops the frames with bulk strings,
+   * delivers the others. With `isDiscarded`, a peer the primary killed for what it wrote on its
+   * channel: nothing held from it is trusted any more, nor delivered (hostile t79: a forged
+   * `$crash` held behind a bulk record whose bytes never came was delivered after the kill, and
+   * read as the death's cause). Returns how many frames were dropped.
+   */
+  #truncate(isDiscarded = false): number {
     const held = this.#held.slice(this.#heldHead) as HeldFrame[];
     this.#held = [];
     this.#heldHead = 0;
     this.#heldBytes = 0;
     this.#chunks = [];
     this.#buffered = 0;
+    if (isDiscarded) return held.length;
+    this.#isTruncated = true;
     let dropped = 0;
     for (const frame of held) {
       if (frame.lengths !== undefined) dropped++;

@@ -25,3 +25,12 @@ export function extraArgumentError(call: string, args: ArrayLike<unknown>, names
   }
   return undefined;
 }
+
+/** What `firstExtraArgument` returns when there is none: `undefined` is no argument. */
+export const kNoArgument: unique symbol = Symbol('no argument');
+
+/** The first argument at or past index `from` that is not `undefined`, or `kNoArgument`: for a call with its own words for the refusal. */
+export function firstExtraArgument(args: ArrayLike<unknown>, from: number): unknown {
+  for (let index = from; index < args.length; index++) if (args[index] !== undefined) return args[index];
+  return kNoArgument;
+}

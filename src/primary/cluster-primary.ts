@@ -79,6 +79,8 @@ export class ClusterPrimary<
    */
   constructor(options?: PrimaryOptions) {
     super();
+    // A subclass without a constructor of its own passes on every argument (retest t81).
+    if (arguments.length > 1) checkNoExtraArguments(`new ${new.target.name}()`, arguments, ['options']);
     // Reloads, requests cut and connections reset are counted for /metrics whether or not the app listens (H375).
     const outcomes = new OutcomeCounts();
     const events = safeEmitter(this as unknown as EventEmitter, 'primary');
@@ -453,6 +455,7 @@ export class ClusterPrimary<
    * @throws InvalidArgumentError for a `change` that is not `{ files: string[], changedAt?: number }`.
    */
   supersedeReload(change: { files: readonly string[]; changedAt?: number }): boolean {
+    if (arguments.length > 1) checkNoExtraArguments('supersedeReload()', arguments, ['change']);
     const isChange =
       typeof change === 'object' &&
       change !== null &&

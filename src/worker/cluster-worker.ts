@@ -32,7 +32,7 @@ import { normalizeWorkerOptions, type WorkerOptions } from './worker-options.js'
 import { workerNameArgument } from '../validate.js';
 import { RelayCancels } from './relay-cancels.js';
 import { isAborted } from '../messaging/on-abort.js';
-import { checkNoExtraArguments } from '../extra-arguments.js';
+import { checkNoExtraArguments, extraArgumentError } from '../extra-arguments.js';
 
 export type { WorkerLifecycleState };
 
@@ -61,6 +61,8 @@ export class ClusterWorker<
   /** @throws InvalidOptionError naming the first invalid option. */
   constructor(options?: WorkerOptions) {
     super();
+    // A subclass without a constructor of its own passes on every argument (retest t81).
+    if (arguments.length > 1) checkNoExtraArguments(`new ${new.target.name}()`, arguments, ['options']);
     const context = createWorkerContext(normalizeWorkerOptions(options), safeEmitter(this as unknown as EventEmitter, 'worker'), {
       init: () => this._init(),
       destroy: () => this._destroy(),
@@ -118,6 +120,8 @@ export class ClusterWorker<
   start(this: ClusterWorker<ToWorker, ToPrimary> & WorkerHandlers<ToWorker>): Promise<void> {
     // Made here, so that its stack names the script's call.
     if (isScriptStartUnderRun()) return Promise.reject(new NotAWorkerError('run'));
+    const extra = arguments.length > 0 ? extraArgumentError('start()', arguments, []) : undefined;
+    if (extra !== undefined) return Promise.reject(extra);
     return (this as ClusterWorker<ToWorker, ToPrimary>).#context.lifecycle.start(this);
   }
 

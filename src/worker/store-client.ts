@@ -14,7 +14,7 @@ import { checkStoreKey, checkStorePrefix } from '../store-key.js';
 import type { WorkerContext } from './worker-context.js';
 import { settleLikeAwait } from '../is-thenable.js';
 import { missingNextError } from '../store-missing-next.js';
-import { checkNoExtraArguments, extraArgumentError } from '../extra-arguments.js';
+import { checkNoExtraArguments, extraArgumentError, firstExtraArgument, kNoArgument } from '../extra-arguments.js';
 
 /** The operation's fields that carry a caller's value, named as `set()` and `compareAndSet()` name their arguments. */
 const kValueFields = ['value', 'expected', 'next'] as const;
@@ -77,7 +77,9 @@ export class StoreClient {
   /** Removes `key`; resolves with whether it existed. */
   delete(key: string): Promise<boolean> {
     // No options (retest t59: `delete(k, {})` was taken, where the primary's delete refuses it).
-    if (arguments.length > 1) return Promise.reject(new InvalidArgumentError(`delete() takes (key), and no options. Received ${describeValue(arguments[1])} after it.`));
+    // An undefined one is no argument, as for every other call (src/extra-arguments.ts).
+    const extra = firstExtraArgument(arguments, 1);
+    if (extra !== kNoArgument) return Promise.reject(new InvalidArgumentError(`delete() takes (key), and no options. Received ${describeValue(extra)} after it.`));
     return this.#run({ op: 'delete', key }) as Promise<boolean>;
   }
 
@@ -92,7 +94,8 @@ export class StoreClient {
    */
   increment(key: string, by = 1): Promise<number> {
     // No options: `{ ephemeral: true }` there was dropped, and the "presence" counter outlived its worker (retest t59).
-    if (arguments.length > 2) return Promise.reject(new InvalidArgumentError(`increment() takes (key, by), and no options: an increment keeps the key's tie to a worker, or its lack of one; to tie a counter to this worker, set() it with { ephemeral: true } first. Received ${describeValue(arguments[2])} after them.`));
+    const extra = firstExtraArgument(arguments, 2);
+    if (extra !== kNoArgument) return Promise.reject(new InvalidArgumentError(`increment() takes (key, by), and no options: an increment keeps the key's tie to a worker, or its lack of one; to tie a counter to this worker, set() it with { ephemeral: true } first. Received ${describeValue(extra)} after them.`));
     // Checked here too: under JSON serialization NaN would be refused as not serializable.
     if (typeof by !== 'number' || !Number.isFinite(by)) return Promise.reject(new InvalidArgumentError(`increment() needs a finite number to add. Received ${describeValue(by)}.`));
     return this.#run({ op: 'increment', key, by }) as Promise<number>;
@@ -141,7 +144,8 @@ export class StoreClient {
       this.#watchers.set(key, callbacks);
     }
     callbacks.add(callback);
-    return async () => {
+    return async (...extra: unknown[]) => {
+      checkNoExtraArguments("watch()'s unwatch function", extra, []);
       const current = this.#watchers.get(key);
       if (!current?.delete(callback) || current.size > 0) return;
       this.#watchers.delete(key);

@@ -239,6 +239,53 @@ describe('option checks', () => {
     expect(primary.state).toBe('running');
   });
 
+  // Retest t81: the calls the first pass left out ignored an extra argument without a word.
+  it('[H720] refuses an extra argument to the constructors, supersedeReload(), a worker start(), the unwatch function and the primary store', async () => {
+    // advanced: an explicit undefined in the arguments reaches the worker as one.
+    const primary = testPrimary({ serialization: 'advanced' });
+    const [worker] = await primary.start();
+    class Subclassed extends ClusterWorker {}
+    const store = primary.store as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const lone = new ClusterWorker();
+    const extra: Array<[() => unknown, string]> = [
+      [() => new (ClusterPrimary as new (...args: unknown[]) => unknown)({ workerScript: fixture('workers/ready.ts') }, 'x'), 'new ClusterPrimary() takes one argument, options: received "x" as argument 2'],
+      [() => new (Subclassed as new (...args: unknown[]) => unknown)({}, 2), 'new Subclassed() takes one argument, options: received 2 as argument 2'],
+      [() => (primary.supersedeReload as (...args: unknown[]) => unknown)({ files: [] }, 'x'), 'supersedeReload() takes one argument, change'],
+      [() => (lone.start as (...args: unknown[]) => Promise<unknown>)({}), 'start() takes no argument: received an object as argument 1'],
+      [() => store.get!.call(primary.store, 'k', 'x'), 'store.get() takes one argument, key'],
+      [() => store.has!.call(primary.store, 'k', 'x'), 'store.has() takes one argument, key'],
+      [() => store.entries!.call(primary.store, '', 'x'), 'store.entries() takes one argument, prefix'],
+      [() => store.keys!.call(primary.store, 'x'), 'store.keys() takes no argument'],
+      [() => store.stats!.call(primary.store, 'x'), 'store.stats() takes no argument'],
+      // Past the primary's own parameters (which worker wrote, and whether ephemerally).
+      [() => store.set!.call(primary.store, 'k', 1, 'primary', false, 'x'), `The primary's store.set() takes (key, value); it was given more. Write options such as { ephemeral: true } are a worker's: a key the primary writes is tied to no worker. Received "x" after them.`],
+      [() => store.delete!.call(primary.store, 'k', 'primary', 'x'), `store.delete() takes (key); it was given more`],
+      [() => store.increment!.call(primary.store, 'k', 1, 'primary', 'x'), `store.increment() takes (key, by); it was given more`],
+      [() => store.compareAndSet!.call(primary.store, 'k', undefined, 1, 'primary', false, 'x'), `store.compareAndSet() takes (key, expected, next); it was given more`],
+    ];
+    for (const [call, said] of extra) {
+      const error = (await Promise.resolve().then(call).then(() => undefined, (thrown: unknown) => thrown)) as Error;
+      expect(error).toMatchObject({ name: 'InvalidArgumentError', code: 'ERR_INVALID_ARGUMENT' });
+      expect(error.message).toContain(said);
+    }
+    // Nothing was written by the refused writes; an undefined extra one is no argument.
+    expect(primary.store.keys()).toEqual([]);
+    expect(store.set!.call(primary.store, 'k', 1, 'primary', false, undefined)).toBeUndefined();
+    expect(store.get!.call(primary.store, 'k', undefined)).toBe(1);
+    // A worker's store too (retest t81: its delete() and increment() refused an undefined one).
+    await expect(primary.send(worker!, 'storeOp', { op: 'increment', args: ['k', 2, undefined] })).resolves.toBe(3);
+    await expect(primary.send(worker!, 'storeOp', { op: 'delete', args: ['k', undefined] })).resolves.toBe(true);
+    await expect(primary.send(worker!, 'storeOp', { op: 'delete', args: ['k', { force: true }] })).rejects.toMatchObject({ remoteName: 'InvalidArgumentError', remoteMessage: expect.stringContaining('delete() takes (key), and no options. Received an object after it.') });
+    expect(primary.state).toBe('running');
+  });
+
+  it('[H720] refuses an extra argument to the function watch() resolves with', async () => {
+    const primary = testPrimary({ serialization: 'advanced' }, 'watch-worker.ts');
+    const [worker] = await primary.start();
+    await expect(primary.send(worker!, 'unwatchWith', { key: 'k', args: ['x'] })).resolves.toBe(`InvalidArgumentError: watch()'s unwatch function takes no argument: received "x" as argument 1, which it would ignore. Remove it (its docs list what the call takes).`);
+    await expect(primary.send(worker!, 'unwatchWith', { key: 'k', args: [undefined] })).resolves.toBe('unwatched');
+  });
+
   // Before: 10 000-character names, names with newlines or bidi overrides were accepted.
   it('[H22] refuses worker names and roles that are too long or hold control or bidi characters', async () => {
     const primary = testPrimary({ workerCount: 0 });

@@ -24,6 +24,7 @@ import { describeValue, InvalidArgumentError, ShutdownInProgressError, StoreFull
 import { checkHeldPayload } from '../../messaging/payload-check.js';
 import { storedValuePath } from '../../messaging/payload-walk.js';
 import { checkStoreKey, checkStorePrefix } from '../../store-key.js';
+import { checkNoExtraArguments, firstExtraArgument, kNoArgument } from '../../extra-arguments.js';
 import { WorkerHandle } from '../pool/worker-handle.js';
 import type { NormalizedPrimaryOptions } from '../primary-options.js';
 import { kEphemeralTieOverheadBytes, keyBytes, kStoreEntryOverheadBytes, kStoreValueHeapCost } from './store-overhead.js';
@@ -128,14 +129,15 @@ export class SharedStore {
    * A write by the primary after `shutdown()` completed is refused, as `send()`, `fork()` and
    * `reload()` are then. Reads stay open: the final figures can still be read.
    */
-  #checkOpen(method: keyof typeof kParameters, source: WorkerHandle | 'primary', ephemeral: unknown = false): void {
+  #checkOpen(method: keyof typeof kParameters, source: WorkerHandle | 'primary', ephemeral: unknown, extra: unknown): void {
     // The parameters after the caller's are the primary's own (which worker wrote): a caller's
     // write options there (`{ ephemeral: true }`, a worker's) were taken without a word and did
     // nothing (retest t59).
+    // `extra`: the first argument past the primary's own ones (retest t81: ignored).
     const isForeignSource = source !== 'primary' && !(source instanceof WorkerHandle);
-    if (isForeignSource || typeof ephemeral !== 'boolean') {
+    if (isForeignSource || typeof ephemeral !== 'boolean' || extra !== kNoArgument) {
       throw new InvalidArgumentError(
-        `The primary's store.${method}() takes (${kParameters[method]}); it was given more. Write options such as { ephemeral: true } are a worker's: a key the primary writes is tied to no worker. Received ${describeValue(isForeignSource ? source : ephemeral)} after them.`,
+        `The primary's store.${method}() takes (${kParameters[method]}); it was given more. Write options such as { ephemeral: true } are a worker's: a key the primary writes is tied to no worker. Received ${describeValue(isForeignSource ? source : typeof ephemeral !== 'boolean' ? ephemeral : extra)} after them.`,
       );
     }
     if (source === 'primary' && this.#isClosed()) throw new ShutdownInProgressError(`The primary has shut down; store.${method}() is refused (nothing was stored). Reads still work.`);
@@ -146,6 +148,7 @@ export class SharedStore {
    * `clusterkit status` and the dashboard show. Cheap: counters, no walk over the keys.
    */
   stats(): StoreStats {
+    if (arguments.length > 0) checkNoExtraArguments('store.stats()', arguments, []);
     const { watchRefusals, ...activity } = this.#activity();
     const { maxStoreKeys, maxStoreBytes } = this.#limits;
     return {
@@ -180,10 +183,12 @@ export class SharedStore {
    * `store.get<T>()` takes it (not checked at run time: newcomer t64 found the two unlike).
    */
   get<T = unknown>(key: string): T | undefined {
+    if (arguments.length > 1) checkNoExtraArguments('store.get()', arguments, ['key']);
     return this.#copy(this.#entries.get(checkStoreKey(key))?.value) as T | undefined;
   }
 
   has(key: string): boolean {
+    if (arguments.length > 1) checkNoExtraArguments('store.has()', arguments, ['key']);
     return this.#entries.has(checkStoreKey(key));
   }
 
@@ -198,7 +203,7 @@ export class SharedStore {
    * @param ephemeral @internal a worker's ephemeral write, counted with the tie its caller makes next.
    */
   set(key: string, value: unknown, source: WorkerHandle | 'primary' = 'primary', ephemeral = false): void {
-    this.#checkOpen('set', source, ephemeral);
+    this.#checkOpen('set', source, ephemeral, arguments.length > 4 ? firstExtraArgument(arguments, 4) : kNoArgument);
     checkStoreKey(key);
     if (value === undefined) throw new InvalidArgumentError(`Cannot store undefined at "${key}"; use delete() to remove a key.`);
     const bytes = this.#entryBytes(key, value, ephemeral);
@@ -248,7 +253,7 @@ export class SharedStore {
 
   /** Removes `key`; returns whether it existed. */
   delete(key: string, source: WorkerHandle | 'primary' = 'primary'): boolean {
-    this.#checkOpen('delete', source);
+    this.#checkOpen('delete', source, false, arguments.length > 2 ? firstExtraArgument(arguments, 2) : kNoArgument);
     checkStoreKey(key);
     const previous = this.#entries.get(key);
     if (previous === undefined) return false;
@@ -274,7 +279,7 @@ export class SharedStore {
    * @throws StoreFullError when `key` is new and the store has no room for it.
    */
   increment(key: string, by = 1, source: WorkerHandle | 'primary' = 'primary'): number {
-    this.#checkOpen('increment', source);
+    this.#checkOpen('increment', source, false, arguments.length > 3 ? firstExtraArgument(arguments, 3) : kNoArgument);
     checkStoreKey(key);
     if (typeof by !== 'number' || !Number.isFinite(by)) throw new InvalidArgumentError(`increment() needs a finite number to add. Received ${describeValue(by)}.`);
     const entry = this.#entries.get(key);
@@ -344,7 +349,7 @@ export class SharedStore {
    */
   compareAndSet(key: string, expected: unknown, next: unknown, source: WorkerHandle | 'primary' = 'primary', ephemeral = false): boolean {
     if (arguments.length < 3) throw missingNextError(key, expected);
-    this.#checkOpen('compareAndSet', source, ephemeral);
+    this.#checkOpen('compareAndSet', source, ephemeral, arguments.length > 5 ? firstExtraArgument(arguments, 5) : kNoArgument);
     checkStoreKey(key);
     const current = this.#entries.get(key)?.value;
     if (!loadUtil().isDeepStrictEqual(current, expected)) return false;
@@ -362,6 +367,7 @@ export class SharedStore {
 
   /** `[key, value]` pairs whose key starts with `prefix`, in insertion order; the values are copies, as `get()`'s. */
   entries<T = unknown>(prefix = ''): Array<[string, T]> {
+    if (arguments.length > 1) checkNoExtraArguments('store.entries()', arguments, ['prefix']);
     const matching = this.#matching(prefix);
     for (const pair of matching) pair[1] = this.#copy(pair[1]);
     return matching as Array<[string, T]>;
@@ -376,6 +382,7 @@ export class SharedStore {
   }
 
   keys(): string[] {
+    if (arguments.length > 0) checkNoExtraArguments('store.keys()', arguments, []);
     return [...this.#entries.keys()];
   }
 }

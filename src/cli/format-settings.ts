@@ -59,6 +59,8 @@ export function formatDescription(description: ClusterDescription): string {
     ['heartbeat', settings.heartbeat === false ? 'off' : isObject(settings.heartbeat) ? `every ${msText(settings.heartbeat.intervalMs)}, a worker silent ${msText(settings.heartbeat.timeoutMs)} is killed (${optionNameFor('heartbeat.timeoutMs', names)})` : '-'],
     ['watch', watchText(settings.watch)],
     ['log files', logFilesText(description.name, settings.logFiles, ignoredOn('log files'), names)],
+    // `clusterkit run`'s own (H721); a library primary stamps nothing of its own and says nothing.
+    ...(settings.timeFormat === null || typeof settings.timeFormat === 'string' ? [['log time', timeFormatText(settings.timeFormat)] as [string, string]] : []),
     ['health', isObject(settings.health) && typeof settings.health.host === 'string' && isCount(settings.health.port) ? `${healthUrl(settings.health.host, settings.health.port)} (/healthz, /readyz${readyzNeeds(settings.health.minReady, settings.health.role)}, /metrics)` : settings.health === null ? 'off' : '-'],
     ['env', Array.isArray(settings.envNames) ? (settings.envNames.length === 0 ? 'none set' : `${stringsText(settings.envNames, 'none', ', ')} (names only: values are not shown)`) : '-'],
     ...(ignoredOn('not used').length > 0 ? [['not used', ignoredOn('not used').map(ignoredText).join('; ')] as [string, string]] : []),
@@ -68,6 +70,11 @@ export function formatDescription(description: ClusterDescription): string {
   // ESC sequence): one row stays one row, and the terminal obeys nothing in it.
   const block = rows.map(([key, value]) => `${key.padEnd(width)}  ${escapeControlChars(value)}\n`).join('');
   return `${statusHeader(description)}\n${block}\n${workerTable(description)}`;
+}
+
+/** The stamp each line starts with (H335), in its format; `clusterkit logs --time` uses it (H721). */
+function timeFormatText(format: string | null): string {
+  return format === null ? 'off: lines carry no time (--time, --time-format; PM2: time, log_date_format)' : `each line starts with its time, formatted "${format}" (--time-format; PM2: log_date_format); clusterkit logs --time uses it`;
 }
 
 /** `cronRestart` (H377): the expression, and when it reloads next; `-` from an older primary, which has none. */

@@ -29,6 +29,12 @@ export interface ClusterSettings {
   readonly minReadyMs?: SettingMs;
   /** Whether a worker is ready at `process.send('ready')` rather than at listen (PM2's `wait_ready`); undefined for a library primary. */
   readonly waitReady: boolean | undefined;
+  /**
+   * The format `clusterkit run` stamps each line with (`--time`, `--time-format`, PM2's
+   * `log_date_format`); null when its lines carry no time (or are JSON, which has its `time`);
+   * missing from a library primary and an older one (H721).
+   */
+  readonly timeFormat?: string | null;
   /** A worker whose RSS stays above this many MiB is replaced (PM2's `max_memory_restart`); null for no limit. */
   readonly maxMemoryMb: number | null;
   /**
@@ -136,6 +142,8 @@ export interface SettingsSource {
   /** Where `cronRestart` came from when a config file set it: `cron_restart in ecosystem.config.js` (H392). */
   readonly cronSource?: string | undefined;
   readonly waitReady?: boolean | undefined;
+  /** `clusterkit run`'s line stamp format, null for none; undefined (left out) for a library primary. */
+  readonly timeFormat?: string | null | undefined;
   /**
    * Only under `clusterkit run --watch`, each read as `show` is asked: `missing()`: the watched paths gone now, `dropped()`: the paths no longer
    * watched during reloads, those left out for the rest of the run among them, `leftOut()`: those left out (H511), `looping()`: code reloading again and again.
@@ -176,6 +184,7 @@ export function clusterSettings(primary: ClusterPrimary, source: SettingsSource)
     gradualDrainMs: ms(options.gradualDrainMs),
     minReadyMs: ms(options.minReadyMs),
     waitReady: source.waitReady,
+    ...(source.timeFormat === undefined ? {} : { timeFormat: source.timeFormat }),
     maxMemoryMb: options.maxMemoryMb ?? null,
     cronRestart: options.cronRestart === undefined ? null : { expression: options.cronRestart, nextRun: nextCronRun(options.cronRestart), ...(source.cronSource === undefined ? {} : { source: source.cronSource }) },
     restart:

@@ -80,7 +80,7 @@ describe('clusterkit run --time', () => {
     expect(lines(custom.stdout)).toEqual(expect.arrayContaining([expect.stringMatching(/^at \d\d:\d\d:\d\d \[stamped:1\] said$/)]));
   });
 
-  it('[H335] a PM2 ecosystem\'s log_date_format is the format of every line, in the out_file too, and is no longer a warning', async () => {
+  it('[H335][H721] a PM2 ecosystem\'s log_date_format is the format of every line, in the out_file too, and is no longer a warning; logs --time stamps in it, show names it', async () => {
     const runtime = runtimeDir();
     const port = await freePort();
     const project = tempProject({
@@ -92,6 +92,8 @@ describe('clusterkit run --time', () => {
     await run.waitFor(/service eco-time started/);
     await run.waitFor(/\[eco-time:1\] out at start/);
     const show = await cli(['show', 'eco-time'], { runtime });
+    // Newcomer t76: logs --time printed the default format (2026-12-07T10:00:00.000+05:30), unlike the files.
+    const logs = await cli(['logs', 'eco-time', '--time', '--lines', '100'], { runtime, env: kZone });
     process.kill(run.child.pid!, 'SIGTERM');
     expect(await run.exited()).toBe(0);
 
@@ -103,6 +105,9 @@ describe('clusterkit run --time', () => {
     expect(out).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+05:30 \[eco-time:1\] out at start$/m);
     expect(lines(out).filter((line) => line.includes('[eco-time')).every((line) => stamp.test(line))).toBe(true);
     expect(show.stdout).not.toMatch(/log_date_format.*not used/);
+    expect(show.stdout).toContain('log time          each line starts with its time, formatted "YYYY-MM-DD HH:mm:ss Z" (--time-format; PM2: log_date_format); clusterkit logs --time uses it');
+    expect(logs.stdout).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+05:30 \[eco-time:1\] out at start$/m);
+    expect(lines(logs.stdout).every((line) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+05:30 /.test(line))).toBe(true);
   });
 
   it('[H410] log_date_format with month names (\'MMM D HH:mm\', as PM2 users write it) runs and stamps every line in English', async () => {

@@ -66,9 +66,10 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
   if (values.json && (values.time || values['time-format'] !== undefined)) {
     throw new UsageError(`${values.time ? '--time' : '--time-format'} applies to lines only: with --json, each object has its "time" (ms since the epoch).`, 'logs');
   }
-  // Each line with the time the primary read it (H335), as clusterkit run --time prints it.
-  const timeFormat = values['time-format'] ?? (values.time ? kDefaultTimeFormat : undefined);
-  if (timeFormat !== undefined) compileTimeFormat(timeFormat, '--time-format', 'logs');
+  // Each line with the time the primary read it (H335), as clusterkit run --time prints it: in
+  // the format the cluster stamps its own lines with (PM2's log_date_format), when it does (H721).
+  if (values['time-format'] !== undefined) compileTimeFormat(values['time-format'], '--time-format', 'logs');
+  const timeFormat = values['time-format'] ?? (values.time ? await timeFormatOf(name) : undefined);
   const print = printer(name, values.json ?? false, linePrefixer(timeFormat));
   // A closed pipe (`clusterkit logs api -f | head`) ends the command quietly, exit 0, as the
   // reader asked for no more: the stream closes because of us, not the cluster. Before, the close
@@ -364,6 +365,26 @@ async function keptInFile(name: string, output: LogOutput | undefined): Promise<
 /** `; the cluster's log file keeps every such line: <path>`, or '' without a file. */
 function keptText(file: { path: string; kind: string } | undefined): string {
   return file === undefined ? '' : `; the cluster's ${file.kind} keeps every such line: ${escapeControlChars(file.path)}`;
+}
+
+/**
+ * The format the cluster stamps its lines with (`run --time-format`, `timeFormat`, PM2's
+ * `log_date_format`), as it describes itself; the default for a cluster that stamps none, that
+ * does not say (an older primary, the library's), or that cannot be asked now (its stream's
+ * request then says why). Newcomer t76: `logs --time` printed the default for an app whose file
+ * set `log_date_format`, unlike the lines of its log files.
+ */
+async function timeFormatOf(name: string): Promise<string> {
+  const answer = (await controlRequest(name, 'describe', { timeoutMs: 2_000 }).catch(() => undefined)) as Partial<ClusterDescription> | undefined;
+  const format = answer?.settings?.timeFormat;
+  if (typeof format !== 'string') return kDefaultTimeFormat;
+  try {
+    compileTimeFormat(format, 'timeFormat', 'logs');
+    return format;
+  } catch {
+    // Checked at the cluster's start: only a primary of another clusterkit could send one this one does not take.
+    return kDefaultTimeFormat;
+  }
 }
 
 /** The file the cluster writes `output`'s lines to (all lines without `output`), as it describes itself; undefined for none. */

@@ -222,6 +222,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       // Named as the file wrote it, as the instances row names its source (H392).
       cronSource: settings.optionSources?.cronRestart,
       waitReady: settings.waitReady,
+      // `clusterkit logs --time` stamps the buffer's lines in the same format (H721). JSON lines have their `time` field: left out.
+      ...(settings.logFormat === 'json' ? {} : { timeFormat: settings.timeFormat ?? null }),
       // `show` says which watched paths are gone (H256), dropped (H269) or left out for the run (H515), as it is asked.
       watch: settings.watch && {
         ...settings.watch,

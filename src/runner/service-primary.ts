@@ -272,7 +272,8 @@ export async function startServicePrimary(spec: ServicePrimarySpec): Promise<Pri
   watchForLostService(primary, spec);
   if (primary.givenUpSlots().length > 0 && waitAfterFailedStart(primary, spec)) return service;
   if (spec.callbacks.onPrimaryStartup) await runCallback(logger, 'onPrimaryStartup', spec.callbacks.onPrimaryStartup, { workerCount: workers.length });
-  else if (logger) logStarted(logger, spec, workers, service.controlSocket);
+  // With onPrimaryStartup too (newcomer t76 #7: its service said nothing of its start, its workers' pids or its control socket).
+  if (logger) logStarted(logger, spec, workers, service.controlSocket);
   return service;
 }
 

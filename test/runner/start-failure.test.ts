@@ -61,7 +61,7 @@ describe('startClusteredService: a worker module that cannot start', () => {
 });
 
 describe('startClusteredService: how many workers', () => {
-  it('honours an explicit count outside production, and logs it once even with onPrimaryStartup', async () => {
+  it('[H722] honours an explicit count outside production, and logs it once even with onPrimaryStartup, then its started line', async () => {
     const service = startService({ NODE_ENV: 'development', RUNNER_OPTIONS: JSON.stringify({ workers: 2, serviceName: 'devsvc', control: false }) });
     const [started] = await service.waitForLines('started');
     expect(started!.pids).toHaveLength(2);
@@ -69,6 +69,8 @@ describe('startClusteredService: how many workers', () => {
     expect(service.output().match(/\[devsvc\] starting 2 workers: the "workers" option workers=2\n/g)).toHaveLength(1);
     process.kill(started!.pid as number, 'SIGTERM');
     await expect(service.exited()).resolves.toBe(0);
+    // Logged once onPrimaryStartup has returned (newcomer t76: not at all with the callback).
+    expect(service.output().match(/\[devsvc\] service devsvc started: 2 workers workerPids=\d+,\d+\n/g)).toHaveLength(1);
   });
 
   it('runs one worker in development mode when the count is left out, and says why once', async () => {

@@ -167,6 +167,12 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   const killedByPrimary = new WeakSet<WorkerHandle>();
   /** Workers a forced stop killed (`shutdownForced`): its line said them, and the exit follows. */
   const forcedKills = new WeakSet<WorkerHandle>();
+  /**
+   * A crash's plain exit line, held for the `workerCrash` emitted right after it (same turn):
+   * that line says it all, with the exit's code and signal (newcomer t76 #4: two WARN lines per
+   * crash). Written at the end of the turn when no crash line took it (a retired slot, a closed pool).
+   */
+  const heldExitLines = new Map<WorkerHandle, Record<string, unknown>>();
   primary.on('workerExit', ({ worker, code, signal, expected, killed, killedFor, isStopUnfinished, isEndedUnstarted, isGroupHangup, isChannelBacklogged, backlogOf, stopSignal, lostRequests, isLowerBound, resetConnections, beforeTakeover }) => {
     if (forcedKills.has(worker)) return;
     const fields = { ...ids(worker), code, signal };
@@ -210,6 +216,11 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
         `worker ${worker.id} exited unexpectedly: it ${describeExit(code, signal, worker.pid)} ${readyFor(readyMs, unseenMs)}${of}${cut ? `; ${cut}` : ''}. ` +
           "It had not taken over its slot yet (a reload's or a memory replacement, serving beside the worker it was to replace), so it is not restarted: the replacement failed",
       );
+    } else if (!expected && (code !== 0 || signal !== null)) {
+      heldExitLines.set(worker, fields);
+      queueMicrotask(() => {
+        if (heldExitLines.delete(worker)) logger.warn(fields, `worker ${worker.id} exited unexpectedly`);
+      });
     } else if (!expected) {
       logger.warn(fields, `worker ${worker.id} exited unexpectedly`);
     } else if (isStopUnfinished && isChannelBacklogged === true && backlogOf === 'worker') {
@@ -265,13 +276,15 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     if (policy !== false && restartAttempt !== undefined && restartDelayMs !== undefined && restartAttempt > 1) return growingBackoffText(restartAttempt, restartDelayMs, windowText(policy.stableAfterMs));
     return kServedCrash;
   };
-  primary.on('workerCrash', ({ worker, signal, uptimeMs, readyMs, unseenMs, isStartupFailure, hasServed, restartDelayMs, restartAttempt, unstableCrashes, lostRequests, isLowerBound, resetConnections, error }) => {
+  primary.on('workerCrash', ({ worker, code, signal, uptimeMs, readyMs, unseenMs, isStartupFailure, hasServed, restartDelayMs, restartAttempt, unstableCrashes, lostRequests, isLowerBound, resetConnections, error }) => {
     // What its death cut: open as it exited (its own word) or at its last report ($openRequests, a heartbeat answer), and connections it was handed and never took.
     const cut = describeLost(lostRequests ?? 0, isLowerBound, resetConnections, signal === 'SIGKILL');
     const lost = cut ? `; ${cut}` : '';
     if (worker.readyAt === undefined) return;
     // Its kill line said what the kill cut (H367): no second line.
     if (killedByPrimary.has(worker)) return;
+    // This line is its exit's too: the exit's own is not written.
+    heldExitLines.delete(worker);
     // How the restart policy counts it: one that died soon after ready, before serving anything,
     // never got going (a failed start; the breaker's line follows if it trips); one that served
     // started, and its crash counts toward no limit.
@@ -291,8 +304,8 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     // this line. The field names the error (as the logger does an Error's), the line says it.
     const of = error === undefined ? '' : `, of ${describeUncaughtError(error)}`;
     logger.warn(
-      { ...ids(worker), uptimeMs, readyMs, ...(unseenMs === undefined ? {} : { unseenMs }), ...(restartDelayMs === undefined || takesOver ? {} : { restartDelayMs }), ...(restartAttempt === undefined || takesOver ? {} : { restartAttempt }), ...(unstableCrashes === undefined ? {} : { unstableCrashes }), ...(lostRequests === undefined ? {} : { lostRequests }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(error === undefined ? {} : { error: error.code ?? error.name }) },
-      `worker ${worker.id} ${died(signal, error)} ${readyFor(readyMs, unseenMs)}${of}${of ? counted.replace(/^,/, ';') : counted}${lost}`,
+      { ...ids(worker), code, signal, uptimeMs, readyMs, ...(unseenMs === undefined ? {} : { unseenMs }), ...(restartDelayMs === undefined || takesOver ? {} : { restartDelayMs }), ...(restartAttempt === undefined || takesOver ? {} : { restartAttempt }), ...(unstableCrashes === undefined ? {} : { unstableCrashes }), ...(lostRequests === undefined ? {} : { lostRequests }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(error === undefined ? {} : { error: error.code ?? error.name }) },
+      `worker ${worker.id} ${died(code, signal, error)} ${readyFor(readyMs, unseenMs)}${of}${of ? counted.replace(/^,/, ';') : counted}${lost}`,
     );
   });
   primary.on('workerRestart', ({ previous, worker, delayMs, attempt }) => {
@@ -738,8 +751,10 @@ function killReason(error: Error): { why: string; fields: Record<string, unknown
  * How a ready worker died on its own: a signal the primary did not send reads as a kill, not as
  * a crash (newcomer t25: a kill -9 read "crashed", the signal only in a trailing field).
  */
-function died(signal: NodeJS.Signals | null, error: unknown): string {
-  if (signal === null || error !== undefined) return 'crashed';
+function died(code: number | null, signal: NodeJS.Signals | null, error: unknown): string {
+  // Its code, when no uncaught error says more: the line is the exit's too (newcomer t76 #4).
+  if (error !== undefined) return 'crashed';
+  if (signal === null) return `crashed (it exited with code ${code})`;
   // Its own fatal error (V8 out of memory, process.abort(), a segfault): no sender to look for (H296).
   if (isSelfFatalSignal(signal)) return diedOfFatalSignal(signal);
   return killedFromOutside(signal);

@@ -74,7 +74,7 @@ describe('restart policy flags and keys', () => {
     }
     await until(() => readyPids(run).length === 4, kPatienceMs, 'the fourth worker ready');
     const stderr = run.stderr();
-    expect(stderr.match(/WARN worker \d+ crashed \d+(\.\d)? m?s after it became ready/g)).toHaveLength(3);
+    expect(stderr.match(/WARN worker \d+ crashed \(it exited with code \d+\) \d+(\.\d)? m?s after it became ready/g)).toHaveLength(3);
     expect(stderr).not.toMatch(/no longer restarted|could not start|counted as a failed start/);
     // Inside the minute-long --startup-window: unstable restarts, backed off (H366; before: 100 ms each).
     expect(stderr.match(/it had served, so it is no failed start and counts toward no limit; restarting in \d+ ms: /g)).toHaveLength(3);

@@ -114,11 +114,11 @@ describe('report lines', () => {
     // Within the startup window, having served: an unstable restart, which backs off (H366).
     expect(text()).toMatch(
       new RegExp(
-        `\\[t\\] WARN worker ${first!.id} crashed \\d+(\\.\\d)? m?s after it became ready; it had served, so it is no failed start and counts toward no limit; restarting in 10 ms: 1 crash within 60 s of ready \\(restart\\.startupWindowMs\\), the backoff doubling until a worker stays ready longer workerId=`,
+        `\\[t\\] WARN worker ${first!.id} crashed \\(it exited with code \\d+\\) \\d+(\\.\\d)? m?s after it became ready; it had served, so it is no failed start and counts toward no limit; restarting in 10 ms: 1 crash within 60 s of ready \\(restart\\.startupWindowMs\\), the backoff doubling until a worker stays ready longer workerId=`,
       ),
     );
     expect(text()).toMatch(
-      new RegExp(`\\[t\\] WARN worker ${second.id} crashed \\d+(\\.\\d)? m?s after it became ready, before it served anything: counted as a failed start \\(restart\\.startupWindowMs\\) workerId=`),
+      new RegExp(`\\[t\\] WARN worker ${second.id} crashed \\(it exited with code \\d+\\) \\d+(\\.\\d)? m?s after it became ready, before it served anything: counted as a failed start \\(restart\\.startupWindowMs\\) workerId=`),
     );
   });
 

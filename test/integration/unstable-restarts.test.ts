@@ -53,7 +53,7 @@ describe('unstable restarts of workers that served (H366)', () => {
       [320, 7],
     ]);
     expect(text()).toMatch(
-      /WARN worker \d+ crashed \d+(\.\d)? m?s after it became ready; it had served, so it is no failed start and counts toward no limit; restarting in 160 ms: 4 crashes within 3 s of ready in a row \(restart\.startupWindowMs\), the backoff doubling until a worker stays ready longer[^\n]* workerId=\d+ workerPid=\d+ slot=0 [^\n]*restartDelayMs=160 restartAttempt=4 unstableCrashes=4/,
+      /WARN worker \d+ crashed \(it exited with code \d+\) \d+(\.\d)? m?s after it became ready; it had served, so it is no failed start and counts toward no limit; restarting in 160 ms: 4 crashes within 3 s of ready in a row \(restart\.startupWindowMs\), the backoff doubling until a worker stays ready longer[^\n]* workerId=\d+ workerPid=\d+ slot=0 [^\n]*restartDelayMs=160 restartAttempt=4 unstableCrashes=4/,
     );
     expect(text()).toMatch(/restarting in 20 ms: 1 crash within 3 s of ready \(restart\.startupWindowMs\)/);
 
@@ -123,7 +123,7 @@ describe('unstable restarts of workers that served (H366)', () => {
     expect(text()).toMatch(new RegExp(`WARN worker ${crashed[0]} crashed [^\\n]*; it had served, so it is no failed start and its restart counts toward no limit workerId=`));
     expect(text()).toMatch(
       new RegExp(
-        `WARN worker ${crashed[2]} crashed \\d+(\\.\\d)? m?s after it became ready; it had served, so it is no failed start and counts toward no limit; restarting in 80 ms: 3 restarts in a row with no worker ready 60 s \\(restart\\.stableAfterMs\\), the backoff doubling until one stays ready that long workerId=${crashed[2]} [^\\n]*restartDelayMs=80 restartAttempt=3`,
+        `WARN worker ${crashed[2]} crashed \\(it exited with code \\d+\\) \\d+(\\.\\d)? m?s after it became ready; it had served, so it is no failed start and counts toward no limit; restarting in 80 ms: 3 restarts in a row with no worker ready 60 s \\(restart\\.stableAfterMs\\), the backoff doubling until one stays ready that long workerId=${crashed[2]} [^\\n]*restartDelayMs=80 restartAttempt=3`,
       ),
     );
     expect(text()).not.toContain('within 200 ms of ready');

@@ -340,6 +340,9 @@ export class ClusterPrimary<
    * deadline or threw, or it exited non-zero) or `'killed'`. A worker already stopped (by this
    * call, a shutdown...) resolves with that stop's word. A call while its stop is under way joins
    * that stop, whose timeout stands (a second `timeoutMs` does not lengthen or shorten it).
+   * Its slot goes with it (the target drops by one), unless it is not its slot's worker: a
+   * reload's replacement that has not taken over yet goes alone and the reload fails
+   * (`ReloadError`); a worker already replaced is stopping, and the call joins that stop.
    * @throws (rejects) WorkerExitedError for a handle of a worker that exited with no stop
    *   asked (it crashed); NoWorkerAvailableError for an id no live worker has;
    *   InvalidArgumentError for anything that is neither a handle nor a worker id.

@@ -404,7 +404,14 @@ export class PrimaryLifecycle {
   }
 
   stopWorker(record: WorkerRecord, timeoutMs: number): Promise<StopOutcome> {
-    this.#context.pool.retire(record.slot, new InvalidStateError(`${record.describe()} was stopped before it was ready.`));
+    // Only its slot's own worker takes the slot with it. A replacement still starting (a
+    // reload's) goes alone, its replacement failed, and the slot keeps the worker it has; a
+    // worker its replacement took over from is stopping already. Retiring the slot for either
+    // left the slot's other worker running outside the pool (hostile t83 #1: the reload said
+    // "a scale-down removed its slot", the old worker served on, unmanaged and never reloaded).
+    const { slot } = record;
+    if (slot.current === record || slot.current === undefined) this.#context.pool.retire(slot, new InvalidStateError(`${record.describe()} was stopped before it was ready.`));
+    else if (record.stopping === undefined) record.isStoppedAsReplacement = true;
     return stopWorker(this.#context.pool, record, timeoutMs);
   }
 

@@ -366,6 +366,8 @@ async function replaceInSlot(
     // Between its ready and its takeover: an earlier replacement's exit counts as during the waits.
     const exited = taken?.firstExited();
     if (exited !== undefined) throw new EarlierReplacementExit(exited);
+    // Stopped by stopWorker() while it served beside the old worker: it never takes the slot over.
+    if (incoming.isStoppedAsReplacement) throw new Error(`${incoming.describe()} was stopped by stopWorker()`);
   } catch (error) {
     reload?.starting(undefined);
     restorePriority?.();
@@ -392,6 +394,11 @@ async function replaceInSlot(
     }
     if (error instanceof EarlierReplacementExit) {
       throw taken!.failure(context, error.record, `the replacement for worker slot ${slot.index}, starting then, was stopped`);
+    }
+    // Stopped by the primary's code (hostile t83 #1): no failure of the new code, and no slot removed.
+    if (incoming.isStoppedAsReplacement) {
+      const keeps = old.state === 'exited' ? `slot ${slot.index} starts a worker again as after a crash` : `slot ${slot.index} keeps ${old.describe()}, which runs the code from before`;
+      throw new ReloadError(`The replacement for worker slot ${slot.index}, ${incoming.describe()}, was stopped by stopWorker() before it took the slot over, so the reload stopped; ${progress}; ${keeps}. Reload again to replace it.`, { cause: error });
     }
     if (error instanceof Superseded) {
       // Not the new code's failure: the old worker of this slot, and those not replaced, serve on.

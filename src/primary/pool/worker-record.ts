@@ -445,6 +445,11 @@ export class WorkerRecord {
    */
   stopTimeoutSetBy: StopTimeoutSetter | undefined;
   /**
+   * Set when `stopWorker()` stopped it while it was not its slot's worker: a replacement still
+   * starting (a reload's, a memory replacement's), whose slot kept its worker (hostile t83 #1).
+   */
+  isStoppedAsReplacement = false;
+  /**
    * The user's requests to it (`send()`, a relayed `sendTo()`) written and awaiting its replies
    * as its channel closed at its exit; set then. A worker the primary killed to end its stop
    * could not say it abandoned their handlers (`handlersCut`): they count as cut all the same

@@ -46,7 +46,12 @@ export interface StoreWriteOptions {
 export class StoreClient {
   readonly #context: StoreContext;
   /** Callbacks by watched key; the primary is told when a key gains its first or loses its last. */
-  readonly #watchers = new Map<string, Set<(change: WatchedChange) => void>>();
+  /**
+   * Each `watch()` call's own subscription, by key: the same callback watched twice is called
+   * twice, and one unwatch ends its own call's only (hostile t83 #12: a Set of callbacks kept one,
+   * and the first unwatch ended both).
+   */
+  readonly #watchers = new Map<string, Set<{ readonly callback: (change: WatchedChange) => void }>>();
 
   /** @internal Created by `ClusterWorker#store`. */
   constructor(context: StoreContext) {
@@ -137,17 +142,18 @@ export class StoreClient {
   async watch(key: string, callback: (change: WatchedChange) => void): Promise<() => Promise<void>> {
     if (arguments.length > 2) checkNoExtraArguments('watch()', arguments, ['key', 'callback']);
     if (typeof callback !== 'function') throw new InvalidArgumentError('watch() needs a callback function.');
-    let callbacks = this.#watchers.get(key);
-    if (!callbacks) {
+    let subscriptions = this.#watchers.get(key);
+    if (!subscriptions) {
       await this.#run({ op: 'watch', key });
-      callbacks = this.#watchers.get(key) ?? new Set();
-      this.#watchers.set(key, callbacks);
+      subscriptions = this.#watchers.get(key) ?? new Set();
+      this.#watchers.set(key, subscriptions);
     }
-    callbacks.add(callback);
+    const subscription = { callback };
+    subscriptions.add(subscription);
     return async (...extra: unknown[]) => {
       checkNoExtraArguments("watch()'s unwatch function", extra, []);
       const current = this.#watchers.get(key);
-      if (!current?.delete(callback) || current.size > 0) return;
+      if (!current?.delete(subscription) || current.size > 0) return;
       this.#watchers.delete(key);
       await this.#run({ op: 'unwatch', key });
     };
@@ -188,7 +194,7 @@ export class StoreClient {
   }
 
   #onChange(change: WatchedChange): void {
-    for (const callback of this.#watchers.get(change.key) ?? []) {
+    for (const { callback } of this.#watchers.get(change.key) ?? []) {
       try {
         const result: unknown = callback(change);
         // Nobody waits for a callback: its rejection is reported as its throw is.

@@ -11,25 +11,32 @@ import type { WorkerRecord } from '../pool/worker-record.js';
 import { copyStoreValue, readStored, SharedStore, storedEntries, type StoreChange } from './shared-store.js';
 import { StoreLeases } from './store-leases.js';
 import { StoreWatchers } from './store-watchers.js';
+import { ChangeQueue } from './change-queue.js';
 
 export function serveStore({ options, system, emit, listens, reportWarning, lifecycle }: Pick<PrimaryContext, 'options' | 'system' | 'emit' | 'listens' | 'reportWarning' | 'lifecycle'>): SharedStore {
   const watchers = new StoreWatchers(reportWarning, options);
   const leases = new StoreLeases((key, owner) => store.delete(key, owner.handle));
+  const told = new ChangeQueue((change) => {
+    // Listeners get copies (H297): the value is the stored object, and `previous` may still be
+    // on its way to a watcher held back under back-pressure. Copied only when someone listens.
+    if (listens('storeChange')) emit('storeChange', { ...change, value: copyStoreValue(change.value, options.serialization), previous: copyStoreValue(change.previous, options.serialization) });
+    watchers.notify(change);
+  });
   const store: SharedStore = new SharedStore(
     options,
     (change: StoreChange, isIncrement: boolean) => {
       if (!isIncrement) leases.untie(change.key);
-      // Listeners get copies (H297): the value is the stored object, and `previous` may still be
-      // on its way to a watcher held back under back-pressure. Copied only when someone listens.
-      if (listens('storeChange')) emit('storeChange', { ...change, value: copyStoreValue(change.value, options.serialization), previous: copyStoreValue(change.previous, options.serialization) });
-      watchers.notify(change);
+      told.add(change);
     },
     () => ({ ephemeralKeys: leases.size, ...watchers.figures() }),
     () => lifecycle.state === 'stopped',
   );
   const handle = (operation: StoreOperation, record: WorkerRecord): unknown => {
     try {
-      return runOperation(store, watchers, leases, record, operation);
+      // A worker's ephemeral write is tied to it before anyone hears of it: a 'storeChange'
+      // listener's own write of the key then unties it (hostile t83 #3: the tie came after, and
+      // the primary's value went with the worker).
+      return told.after(() => runOperation(store, watchers, leases, record, operation));
     } catch (error) {
       // The worker's call rejects with it; the operator hears of it too, since a worker may
       // swallow the rejection while the store stays full.

@@ -228,6 +228,17 @@ export class SharedStore {
     return kStoreEntryOverheadBytes + (ephemeral ? kEphemeralTieOverheadBytes : 0) + keyBytes(key) + valueBytes;
   }
 
+  /** `expected` of the primary's `compareAndSet()` as a stored value is kept; refused (named `expected`) as a value that cannot be stored is. */
+  #comparable(key: string, expected: unknown): unknown {
+    if (typeof expected !== 'object' || expected === null) return expected;
+    try {
+      checkHeldPayload(expected, this.#limits.serialization, this.#limits.maxMessageBytes, `store value '${key}'`, kStoreValueHeapCost);
+    } catch (error) {
+      throw storedValuePath(error, 'payload', 'expected', key);
+    }
+    return this.#copy(expected);
+  }
+
   /** `value` as a worker would receive it: through the cluster's serialization. */
   #copy(value: unknown): unknown {
     return copyStoreValue(value, this.#limits.serialization);
@@ -352,7 +363,10 @@ export class SharedStore {
     this.#checkOpen('compareAndSet', source, ephemeral, arguments.length > 5 ? firstExtraArgument(arguments, 5) : kNoArgument);
     checkStoreKey(key);
     const current = this.#entries.get(key)?.value;
-    if (!loadUtil().isDeepStrictEqual(current, expected)) return false;
+    // The primary's `expected` is compared as the value it stored is kept: as a worker would read
+    // it, through the cluster's serialization. A worker's arrives so already. Compared as given,
+    // `{ d: new Date(0) }` or `{ a: 1, b: undefined }` never matched their own stored copy (hostile t83 #4).
+    if (!loadUtil().isDeepStrictEqual(current, source === 'primary' ? this.#comparable(key, expected) : expected)) return false;
     if (next === undefined) this.delete(key, source);
     else {
       try {

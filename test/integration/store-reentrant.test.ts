@@ -1,0 +1,89 @@
+/**
+ * The primary's store under its own listeners and its own comparisons (hostile t83 #3, #4, #12):
+ * a 'storeChange' listener that writes (a clamp) is told after the change it reacts to, to
+ * watchers and listeners alike; a worker's ephemeral tie is made before anyone hears of the
+ * write, so such a write unties it; the primary's `compareAndSet()` compares `expected` as it
+ * stores values; the same callback watched twice is two subscriptions.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { NotSerializableError, type StoreChange } from '../../src/index.js';
+import { testPrimary } from '../helpers/primary.js';
+import { until } from '../helpers/wait.js';
+
+describe('shared store: writes from its own listeners, and the primary\'s comparisons', () => {
+  it('[H729] a storeChange listener\'s clamp is told after the write it clamps: watchers and listeners end on the stored value', async () => {
+    const primary = testPrimary({ workerCount: 2 }, 'watch-worker.ts');
+    const [watcher, writer] = await primary.start();
+    await primary.send(watcher!, 'watch', { key: 'limit' });
+    const told: unknown[] = [];
+    // Values as the fixture's watcher reads them: `{ seq }`.
+    primary.on('storeChange', ({ key, value }: StoreChange) => {
+      if (key === 'limit' && (value as { seq: number }).seq > 100) primary.store.set('limit', { seq: 100 });
+    });
+    primary.on('storeChange', ({ key, value }: StoreChange) => {
+      if (key === 'limit') told.push((value as { seq: number }).seq);
+    });
+    await primary.send(writer!, 'storeSet', { key: 'limit', value: { seq: 500 } });
+    expect(primary.store.get('limit')).toEqual({ seq: 100 });
+    // Before: this listener heard 100 (the clamp, told inside the write's telling), then 500.
+    expect(told).toEqual([500, 100]);
+    // The watcher's last change is the stored value (before: 100, then 500).
+    let last: { seen: number; last: unknown } | undefined;
+    await until(async () => {
+      last = await primary.send(watcher!, 'seen', undefined);
+      return last.last === 100 || last.seen >= 2;
+    }, 30_000, 'the watcher told of both changes');
+    expect(last!.last).toBe(100);
+  });
+
+  it('[H730] a worker\'s ephemeral key that a storeChange listener overwrites is the primary\'s: it outlives the worker', async () => {
+    const primary = testPrimary({ workerCount: 1 }, 'watch-worker.ts');
+    const [worker] = await primary.start();
+    primary.on('storeChange', ({ key, value, deleted }: StoreChange) => {
+      if (key === 'owner' && !deleted && value !== 'primary') primary.store.set('owner', 'primary');
+    });
+    await primary.send(worker!, 'storeSet', { key: 'owner', value: 'worker', ephemeral: true });
+    expect(primary.store.get('owner')).toBe('primary');
+    // Before: still tied to the worker (ephemeralKeys 1), and deleted at its exit.
+    expect(primary.store.stats().ephemeralKeys).toBe(0);
+    await primary.stopWorker(worker!);
+    expect(primary.store.get('owner')).toBe('primary');
+  });
+
+  it('[H731] the primary\'s compareAndSet() matches a value it stored, compared as stored; one that cannot be stored is refused as expected', () => {
+    const primary = testPrimary({ workerCount: 0 });
+    class Point {
+      constructor(readonly x: number) {}
+    }
+    const values: Array<[string, () => unknown]> = [
+      ['date', () => ({ d: new Date(0) })],
+      ['undefined member', () => ({ a: 1, b: undefined })],
+      ['class instance', () => new Point(1)],
+      ['null prototype', () => Object.assign(Object.create(null) as object, { a: 1 })],
+      ['toJSON', () => ({ toJSON: () => 5 })],
+      ['array', () => [1, { y: undefined }]],
+    ];
+    for (const [name, make] of values) {
+      primary.store.set(name, make());
+      // Before: false for each, where a worker's call matched.
+      expect({ name, isSet: primary.store.compareAndSet(name, make(), 'replaced') }).toEqual({ name, isSet: true });
+      expect(primary.store.get(name)).toBe('replaced');
+    }
+    expect(primary.store.compareAndSet('date', { d: new Date(1) }, 'again')).toBe(false);
+    expect(() => primary.store.compareAndSet('date', { n: 1n }, 'again')).toThrow(NotSerializableError);
+    expect(() => primary.store.compareAndSet('date', { n: 1n }, 'again')).toThrow(/expected\.n/);
+  });
+
+  it('[H732] one callback watched twice is two subscriptions: called twice a change, and one unwatch ends only its own', async () => {
+    const primary = testPrimary({ workerCount: 1 }, 'watch-worker.ts');
+    const [worker] = await primary.start();
+    await primary.send(worker!, 'watchTwice', { key: 't' });
+    primary.store.set('t', 1);
+    await until(async () => (await primary.send(worker!, 'twiceSeen', undefined)).length >= 2, 10_000, 'the callback called twice');
+    await primary.send(worker!, 'unwatchFirst', undefined);
+    primary.store.set('t', 2);
+    // Before: called once, then never again (the first unwatch ended both).
+    await until(async () => (await primary.send(worker!, 'twiceSeen', undefined)).length >= 3, 10_000, 'the second watch still told');
+    expect(await primary.send(worker!, 'twiceSeen', undefined)).toEqual([1, 1, 2]);
+  });
+});

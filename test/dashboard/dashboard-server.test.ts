@@ -187,6 +187,16 @@ describe('dashboard server', () => {
     expect(calls).toEqual(['reload', 'scale 3']);
   });
 
+  // Hostile t83 #11: `{"count":2,"count":3}` scaled to 3 (JSON.parse keeps the last), where the control socket refuses it (H573).
+  it('[H733] refuses a control request body that gives a field twice, running nothing', async () => {
+    const { port, calls } = await setUp();
+    const twice = await request(port, '/api/scale', { method: 'POST', headers: bearer, body: '{"count":2,"count":3}' });
+    expect(twice.status).toBe(400);
+    expect(JSON.parse(twice.body).error).toBe('The request body gives "count" twice; JSON would keep the last one, so nothing was done. Give each field once, as in {"count": 2}.');
+    expect((await request(port, '/api/reload', { method: 'POST', headers: bearer, body: '{"updateEnv":false,"updateEnv":true}' })).status).toBe(400);
+    expect(calls).toEqual([]);
+  });
+
   // Before: "\"count\" must be an integer..." and, from the primary, 'The "count" option must be
   // at most 1, the "maxWorkers" option': API names the page's reader never typed. The control
   // socket here is clusterkit run's, which answers in its flags (H359).

@@ -14,6 +14,7 @@ import { RequestGuard } from './request-guard.js';
 import { loadStaticFiles, type StaticFile } from './static-files.js';
 import { toReadableError } from '../../readable-error.js';
 import { checkRequestFields } from '../../control/control-connection.js';
+import { repeatedKey } from '../../control/repeated-key.js';
 import { admitPipelined } from '../../pipelined-requests.js';
 import { capConnections } from '../../connection-cap.js';
 import { UnsentBudget } from '../../primary/features/unsent-budget.js';
@@ -259,6 +260,9 @@ async function control(path: string, request: http.IncomingMessage, response: ht
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return sendJson(response, 400, { error: `The request body must be a JSON object such as ${example}. Received ${describeValue(body)}.` });
   }
+  // As the control socket refuses one (H573): JSON.parse keeps the last, without a word (hostile t83 #11: `{"count":2,"count":3}` scaled to 3).
+  const repeated = repeatedKey(text, { topLevelOnly: true });
+  if (repeated !== undefined) return sendJson(response, 400, { error: `The request body gives ${JSON.stringify(repeated.key)} twice; JSON would keep the last one, so nothing was done. Give each field once, as in ${example}.` });
   try {
     // The control socket's table of fields: a misspelt or unknown field is refused, not ignored.
     checkRequestFields(command, body as Record<string, unknown>, []);

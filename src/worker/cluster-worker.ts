@@ -220,6 +220,7 @@ export class ClusterWorker<
    */
   serveSticky<S extends Server>(server: S): S {
     if (arguments.length > 1) checkNoExtraArguments('serveSticky()', arguments, ['server']);
+    checkServer('serveSticky()', server);
     this.#sticky.serve(server);
     this.#context.lifecycle.markSticky();
     this.trackServer(server);
@@ -232,6 +233,7 @@ export class ClusterWorker<
    */
   trackServer<S extends Server>(server: S): S {
     if (arguments.length > 1) checkNoExtraArguments('trackServer()', arguments, ['server']);
+    checkServer('trackServer()', server);
     this.#context.lifecycle.trackServer(server);
     return server;
   }
@@ -266,4 +268,15 @@ export class ClusterWorker<
         : (message: RoutedMessage) => this.#context.emit('primaryMessage', Object.assign(message, { from }) as PrimaryMessageEvent<AnyMessageMap>);
     return routeUserMessage(this, messageContext(type, isRequest, from), type, payload, isRequest, emit);
   }
+}
+
+/**
+ * A server, as `http.createServer()` returns (an event emitter that closes): anything else was
+ * taken, and failed later with Node's words (hostile t83 #9: `server.on is not a function`, at
+ * the call; `Cannot read properties of null (reading 'closeIdleConnections')`, at the stop).
+ */
+function checkServer(call: string, server: unknown): void {
+  const candidate = server as { on?: unknown; close?: unknown } | null;
+  if (typeof candidate === 'object' && candidate !== null && typeof candidate.on === 'function' && typeof candidate.close === 'function') return;
+  throw new InvalidArgumentError(`${call} needs a server, as http.createServer() (or https, http2, net) returns. Received ${describeValue(server)}.`);
 }

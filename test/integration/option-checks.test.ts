@@ -286,6 +286,18 @@ describe('option checks', () => {
     await expect(primary.send(worker!, 'unwatchWith', { key: 'k', args: [undefined] })).resolves.toBe('unwatched');
   });
 
+  // Hostile t83 #9: `trackServer(NaN)` threw Node's "server.on is not a function"; `trackServer(null)` failed at the stop.
+  it('[H734] refuses a trackServer() or serveSticky() argument that is no server, naming the call', () => {
+    const lone = new ClusterWorker();
+    for (const value of [null, undefined, Number.NaN, '5', {}, () => {}, { on() {} }]) {
+      for (const call of ['trackServer', 'serveSticky'] as const) {
+        expect(() => (lone[call] as (server: unknown) => unknown)(value)).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', message: expect.stringContaining(`${call}() needs a server, as http.createServer() (or https, http2, net) returns. Received `) }));
+      }
+    }
+    const server = createServer();
+    expect(lone.trackServer(server)).toBe(server);
+  });
+
   // Before: 10 000-character names, names with newlines or bidi overrides were accepted.
   it('[H22] refuses worker names and roles that are too long or hold control or bidi characters', async () => {
     const primary = testPrimary({ workerCount: 0 });

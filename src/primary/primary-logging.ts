@@ -835,6 +835,9 @@ function mib(bytes: number): string {
 function stopTimeoutAdvice(worker: WorkerHandle): string {
   const record = recordOf(worker);
   if (record?.killedAtStopTimeoutMs === undefined) return '';
+  if (record.silentThroughStopMs !== undefined) {
+    return `. It was silent through its whole stop (unheard for ${formatElapsed(record.silentThroughStopMs)}, since before its stop began, a heartbeat ping unanswered): its event loop most likely blocked, which a longer timeout would not have helped; look for a busy loop or a long synchronous call in its code`;
+  }
   const raise = raiseStopTimeout(record.stopTimeoutSetBy);
   return `. Its stop had ${wholeMs(record.killedAtStopTimeoutMs)} ms: ${raise.charAt(0).toLowerCase()}${raise.slice(1)} if it needs longer`;
 }

@@ -11,7 +11,6 @@ import { InvalidOptionError } from '../errors.js';
 import { isOpenDescriptor } from '../is-open-descriptor.js';
 import { checkClusterName } from '../control/runtime-dir.js';
 import type { Logger } from '../logger.js';
-import { guardLogger } from '../guarded-logger.js';
 import { kDefaultBackpressure, kDefaultMaxMessageBytes, kDefaultMaxPending, kDefaultMessageTimeoutMs } from '../messaging/defaults.js';
 import type { Serialization } from '../types.js';
 import {
@@ -648,16 +647,14 @@ function isObject(value: unknown): boolean {
 }
 
 
-/** The `logger` option, checked and guarded; the service runner's too (one guard for its primary, its own lines and its workers'). */
-export function loggerOption(value: unknown): Logger | false | undefined {
+function loggerOption(value: unknown): Logger | false | undefined {
   if (value === undefined || value === false) return value;
   const logger = value as Record<string, unknown>;
   const methods = ['info', 'warn', 'error', 'debug'];
   if (typeof value !== 'object' || value === null || !methods.every((method) => typeof logger[method] === 'function')) {
     throw new InvalidOptionError('logger', 'an object with info, warn, error and debug methods (pino-compatible), or false', value);
   }
-  // A method that throws or rejects loses its line, not the primary (hostile t83 #5, H727).
-  return guardLogger(value as Logger);
+  return value as Logger;
 }
 
 /**

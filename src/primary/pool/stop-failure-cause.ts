@@ -53,7 +53,11 @@ function killCause(record: WorkerRecord, { its, it }: Words): string | undefined
     const why = record.wasPausedAtKill ? `${its} process was stopped: kill -STOP or a debugger` : heapPressureOf(record.health) ? `${its} heap near its limit: most likely garbage collection` : `${its} event loop most likely blocked`;
     return `silent past the heartbeat timeout, ${formatElapsed(record.unresponsiveAfterMs)} (${why})`;
   }
-  if (record.killedAtStopTimeoutMs !== undefined) return `still running at ${stopTimeoutName(record.stopTimeoutSetBy)}, ${formatElapsed(record.killedAtStopTimeoutMs)}`;
+  if (record.killedAtStopTimeoutMs !== undefined) {
+    // Unheard through the whole stop (newcomer t82 #2): not a stop that needed longer.
+    const silent = record.silentThroughStopMs === undefined ? '' : `; silent through ${its} whole stop, ${its} event loop most likely blocked`;
+    return `still running at ${stopTimeoutName(record.stopTimeoutSetBy)}, ${formatElapsed(record.killedAtStopTimeoutMs)}${silent}`;
+  }
   // Killed to stop, not at the timeout: a second stop signal forced it (stop-worker.ts killAll).
   if (record.isKilledToStop) return 'a second stop signal forced the stop';
   return undefined;

@@ -439,6 +439,12 @@ export class WorkerRecord {
   /** The stop's timeout (ms), when the primary SIGKILLed it for still running at it (stop-worker.ts). */
   killedAtStopTimeoutMs: number | undefined;
   /**
+   * Killed at its stop's timeout unheard since before that stop began, a heartbeat ping
+   * unanswered meanwhile: how long it had been silent (ms). Its event loop was blocked (or its
+   * process stopped) the whole stop, which a longer timeout would not have helped (newcomer t82 #2).
+   */
+  silentThroughStopMs: number | undefined;
+  /**
    * The call whose own `timeoutMs` bounds its stop, set before that stop starts; undefined for
    * the `shutdownTimeoutMs` option. The lines that name the timeout, or say to raise it, name
    * that call's (retest t68b: a `stopWorker()` at 500 ms said "the shutdown timeout").

@@ -1656,6 +1656,8 @@ export class ClusterNotRunningError extends ClusterKitError {
     readonly running: readonly string[] = [],
     /** Its last primary, when it ended without stopping and left its control socket behind (killed, crashed). */
     readonly deadPrimary?: { readonly pid: number },
+    /** Where it was looked for, as a clause (`; looked in /run/user/1000/clusterkit (...)...`): said when no cluster runs there. */
+    lookedIn = '',
   ) {
     // Not for PM2's `all` or a PM2 process id (`pm2 logs 0`): "Did you mean "api"?" to a user
     // who meant every cluster, or a process, points at the wrong thing (pm2 tester t53).
@@ -1665,7 +1667,7 @@ export class ClusterNotRunningError extends ClusterKitError {
         (deadPrimary === undefined
           ? ''
           : `Its last primary (pid ${deadPrimary.pid}) ended without stopping (killed or crashed) and left its control socket behind; its workers end on their own (orphan protection), and the next primary of that name (a "clusterkit run", or a ClusterPrimary with that serviceName) takes the socket over. `) +
-        (running.length > 0 ? `Running: ${running.map((name) => JSON.stringify(name)).join(', ')}.${near === undefined ? '' : ` Did you mean "${near}"?`}` : 'No cluster is running (for this user); start one with "clusterkit run".'),
+        (running.length > 0 ? `Running: ${running.map((name) => JSON.stringify(name)).join(', ')}.${near === undefined ? '' : ` Did you mean "${near}"?`}` : `No cluster is running (for this user${lookedIn}); start one with "clusterkit run".`),
     );
   }
 }

@@ -6,14 +6,15 @@
  * read leaves the message as it was.
  */
 import { liveNames } from '../control/control-client.js';
-import { controlDirectory } from '../control/runtime-dir.js';
+import { controlDirectory, lookedInClause } from '../control/runtime-dir.js';
 import { UsageError } from './usage-error.js';
 
 /** The UsageError for `command` without its cluster name; `missing` is the sentence that says what is missing. */
 export async function missingNameError(command: string, missing = 'Missing the cluster name.'): Promise<UsageError> {
   let running: string[] | undefined;
+  const directory = controlDirectory();
   try {
-    running = await liveNames(controlDirectory());
+    running = await liveNames(directory);
   } catch {
     running = undefined;
   }
@@ -21,7 +22,7 @@ export async function missingNameError(command: string, missing = 'Missing the c
     running === undefined
       ? ''
       : running.length === 0
-        ? ' No cluster is running (for this user); start one with "clusterkit run".'
+        ? ` No cluster is running (for this user${lookedInClause(directory)}); start one with "clusterkit run".`
         : ` Running: ${running.map((name) => JSON.stringify(name)).join(', ')}${running.length === 1 ? ` (clusterkit ${command} ${running[0]})` : ''}.`;
   return new UsageError(`${missing}${which}`, command);
 }

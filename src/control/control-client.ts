@@ -8,7 +8,7 @@ import { type ClusterStatus, type ControlCommand, type ControlRequest, kAcknowle
 import { deadLockHolder } from './name-lock.js';
 import { deadAfterDrop, kDropLookMs } from './dead-after-drop.js';
 import { type RequestHooks, requestOnce } from './request-once.js';
-import { checkControlDirectory, checkSocketFile, controlDirectory, socketNames, socketPathFor } from './runtime-dir.js';
+import { checkControlDirectory, checkSocketFile, controlDirectory, lookedInClause, socketNames, socketPathFor } from './runtime-dir.js';
 import { probeSocket } from './socket-probe.js';
 import { surveyPool } from './survey-pool.js';
 import { withBusyRetry } from './busy-retry.js';
@@ -99,7 +99,7 @@ async function clusterSocket(name: string, directory: string): Promise<string> {
  * crashed): said, with the pid of its lock, rather than only "not running" (newcomer t31 L2).
  */
 async function notRunning(name: string, directory: string, refusedPath?: string): Promise<ClusterNotRunningError> {
-  return new ClusterNotRunningError(name, await liveNames(directory), refusedPath === undefined ? undefined : deadLockHolder(refusedPath));
+  return new ClusterNotRunningError(name, await liveNames(directory), refusedPath === undefined ? undefined : deadLockHolder(refusedPath), lookedInClause(directory));
 }
 
 

@@ -12,7 +12,7 @@ import { deadLockHolder } from './name-lock.js';
 import { deadAfterDrop } from './dead-after-drop.js';
 import { readLines } from './control-protocol.js';
 import { kSlotNoteReasons, type LogEntry, type LogsRequest, type SlotNote } from './log-protocol.js';
-import { checkControlDirectory, checkSocketFile, controlDirectory, socketPathFor } from './runtime-dir.js';
+import { checkControlDirectory, checkSocketFile, controlDirectory, lookedInClause, socketPathFor } from './runtime-dir.js';
 
 export interface LogStreamHandlers {
   onEntry(entry: LogEntry): void;
@@ -80,8 +80,8 @@ export function openLogStream(name: string, request: LogsRequest, handlers: LogS
         // A refused connection: its primary ended without stopping, said with its pid (H301).
         const dead = error.code === 'ECONNREFUSED' ? deadLockHolder(path) : undefined;
         void liveNames(directory).then(
-          (names) => settle(new ClusterNotRunningError(name, names, dead)),
-          () => settle(new ClusterNotRunningError(name, [], dead)),
+          (names) => settle(new ClusterNotRunningError(name, names, dead, lookedInClause(directory))),
+          () => settle(new ClusterNotRunningError(name, [], dead, lookedInClause(directory))),
         );
         return;
       }
@@ -100,7 +100,7 @@ export function openLogStream(name: string, request: LogsRequest, handlers: LogS
       isLookingUp = true;
       void deadAfterDrop(path).then(async (dead) => {
         if (dead === undefined) return settle(error);
-        settle(new ClusterNotRunningError(name, await liveNames(directory).catch(() => []), dead));
+        settle(new ClusterNotRunningError(name, await liveNames(directory).catch(() => []), dead, lookedInClause(directory)));
       }, () => settle(error));
     }
     readLines(

@@ -248,3 +248,14 @@ function linkTarget(path: string): string {
     return 'an unreadable target';
   }
 }
+
+/**
+ * Where clusters were looked for, as a clause after "No cluster is running (for this user": the
+ * control directory, and the variable it comes from. Newcomer t82 #7: a command run with another
+ * XDG_RUNTIME_DIR (another shell, sudo, a systemd unit) said "No cluster is running" of a running
+ * cluster, naming nothing that would explain it.
+ */
+export function lookedInClause(directory: string, env: NodeJS.ProcessEnv = process.env): string {
+  const from = env.XDG_RUNTIME_DIR ? `$XDG_RUNTIME_DIR/clusterkit` : 'XDG_RUNTIME_DIR is not set here';
+  return `; looked in ${directory} (${from}): a cluster started with another XDG_RUNTIME_DIR, or by another user, is not seen`;
+}

@@ -36,7 +36,8 @@ describe('control socket', () => {
     // Before: only "not running", with nothing of the primary that died (newcomer t31 L2).
     expect(status.stderr).toBe(
       `clusterkit: No cluster named "phoenix" is running. Its last primary (pid ${first.child.pid}) ended without stopping (killed or crashed) and left its control socket behind; ` +
-        'its workers end on their own (orphan protection), and the next primary of that name (a "clusterkit run", or a ClusterPrimary with that serviceName) takes the socket over. No cluster is running (for this user); start one with "clusterkit run".' +
+        'its workers end on their own (orphan protection), and the next primary of that name (a "clusterkit run", or a ClusterPrimary with that serviceName) takes the socket over. ' +
+        `No cluster is running (for this user; looked in ${runtime}/clusterkit ($XDG_RUNTIME_DIR/clusterkit): a cluster started with another XDG_RUNTIME_DIR, or by another user, is not seen); start one with "clusterkit run".` +
         // Their two lines each, kept in the control directory (H417): gone, they have written them.
         ` Its workers, orphaned when its last primary was killed or crashed, left ${pids.length * 2} lines on how they stopped: "clusterkit logs phoenix" shows them.\n`,
     );

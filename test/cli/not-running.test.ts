@@ -70,7 +70,7 @@ describe('a cluster name that is not running', () => {
       expect((await cli(['scale'], { runtime })).stderr).toMatch(/^clusterkit: Missing the cluster name and the worker count\. Running: "webapp" \(clusterkit scale webapp\)\.\n/);
       expect((await cli(['stop', 'webapp'], { runtime })).code).toBe(0);
       await expect(run.exited()).resolves.toBe(0);
-      expect((await cli(['logs'], { runtime })).stderr).toMatch(/^clusterkit: Missing the cluster name\. No cluster is running \(for this user\); start one with "clusterkit run"\.\nUsage: clusterkit logs <name>/);
+      expect((await cli(['logs'], { runtime })).stderr).toMatch(/^clusterkit: Missing the cluster name\. No cluster is running \(for this user; looked in [^\n]*\/clusterkit \(\$XDG_RUNTIME_DIR\/clusterkit\): a cluster started with another XDG_RUNTIME_DIR, or by another user, is not seen\); start one with "clusterkit run"\.\nUsage: clusterkit logs <name>/);
     } finally {
       cleanUpCli();
     }

@@ -271,14 +271,15 @@ describe('clusterkit show', () => {
     await expect(run.exited()).resolves.toBe(0);
   });
 
-  it('[H207] no cluster running (exit 4, H224), bad usage (exit 2): a message', async () => {
+  it('[H207][H736] no cluster running (exit 4, H224), bad usage (exit 2): a message, naming where it looked', async () => {
     const runtime = runtimeDir();
+    // Newcomer t82 #7: run with another XDG_RUNTIME_DIR, a running cluster was "not running", and nothing said where it had looked.
     expect(await cli(['show', 'api'], { runtime })).toMatchObject({
       code: 4,
       stdout: '',
-      stderr: 'clusterkit: No cluster named "api" is running. No cluster is running (for this user); start one with "clusterkit run".\n',
+      stderr: `clusterkit: No cluster named "api" is running. No cluster is running (for this user; looked in ${runtime}/clusterkit ($XDG_RUNTIME_DIR/clusterkit): a cluster started with another XDG_RUNTIME_DIR, or by another user, is not seen); start one with "clusterkit run".\n`,
     });
-    expect(await cli(['describe'], { runtime })).toMatchObject({ code: 2, stderr: expect.stringMatching(/^clusterkit: Missing the cluster name\. No cluster is running \(for this user\); start one with "clusterkit run"\.\nUsage: clusterkit show <name>/) });
+    expect(await cli(['describe'], { runtime })).toMatchObject({ code: 2, stderr: expect.stringMatching(/^clusterkit: Missing the cluster name\. No cluster is running \(for this user; looked in [^\n]*\/clusterkit \(\$XDG_RUNTIME_DIR\/clusterkit\): a cluster started with another XDG_RUNTIME_DIR, or by another user, is not seen\); start one with "clusterkit run"\.\nUsage: clusterkit show <name>/) });
     expect(await cli(['show', 'a', 'b'], { runtime })).toMatchObject({ code: 2, stderr: expect.stringContaining('Unexpected argument "b".') });
     expect(await cli(['show', '--help'], { runtime })).toMatchObject({ code: 0, stdout: expect.stringContaining('(PM2\'s kill_timeout)') });
   });

@@ -334,6 +334,33 @@ export class NotificationHandlerError extends ClusterKitError {
   }
 }
 
+/**
+ * A method of the `logger` option threw, or returned a promise that rejected (`isRejection`), as
+ * clusterkit wrote one of its lines through it; `method` says which, `cause` is what was thrown.
+ * The line is lost, nothing else: the primary goes on supervising (hostile t83 #5: a `warn()` that
+ * threw ended the primary, blaming a listener of "workerExit" the user never added). Said once per
+ * logger, never through the logger itself: on the primary's 'error' event when something listens,
+ * else as a process warning; in a worker of the service runner, a process warning of the worker.
+ */
+export class LoggerError extends ClusterKitError {
+  override readonly name = 'LoggerError';
+  readonly code = 'ERR_LOGGER_FAILED';
+
+  constructor(
+    /** The logger's method that failed. */
+    readonly method: 'debug' | 'info' | 'warn' | 'error',
+    /** Whether it returned a promise that rejected (`false`: it threw). */
+    readonly isRejection: boolean,
+    options: { cause: unknown },
+  ) {
+    super(
+      `The ${method}() method of the "logger" option ${isRejection ? 'returned a promise that rejected' : 'threw'}: ${describeError(options.cause)}. The line it was given is lost; nothing else is, and later failures of this logger are not said again. ` +
+        "Make the logger's methods never throw or reject: a sink that can fail (a closed stream, a full disk) should drop or buffer the line.",
+      options,
+    );
+  }
+}
+
 /** No reply arrived within the request's timeout. The request's pending entry is freed. */
 export class MessageTimeoutError extends ClusterKitError {
   override readonly name = 'MessageTimeoutError';

@@ -33,6 +33,12 @@ export interface SafeEmitter {
    */
   reportWarning(error: Error): void;
   /**
+   * Reports a warning as `reportWarning` does, but never to the warning lines: on 'error' when
+   * heard, else as a process warning. For a failure of the logger itself (H727), which its lines
+   * would hand back to the same broken logger.
+   */
+  reportUnlogged(error: Error): void;
+  /**
    * Where warnings nobody listens for go instead of a process warning: the primary's own logger
    * (retest t61 L2: a library primary with the default logger printed `(node:13787)
    * [ERR_NAMED_WORKER_STOPPED] NamedWorkerStoppedError: ...`, not a `[svc] WARN` line).
@@ -119,6 +125,11 @@ export function safeEmitter(target: EventEmitter, side: EmitterSide, limits: Han
       else if (sayWarning !== undefined) sayWarning(error);
       else emitWarningSafely(error);
     },
+    reportUnlogged(error) {
+      warnings.add(error);
+      if (target.listenerCount('error') > 0) reportError(error);
+      else emitWarningSafely(error);
+    },
     sayWarningsWith(say) {
       sayWarning = say;
     },
@@ -180,7 +191,7 @@ function writeStderr(line: string): void {
  * `vm` context: Jest's, a REPL's), whose class is no `Error` of this one. Thrown from a timer
  * (the heartbeat's stall warning), that ended the process: the warning goes as its text then.
  */
-function emitWarningSafely(error: Error): void {
+export function emitWarningSafely(error: Error): void {
   try {
     process.emitWarning(error);
   } catch {

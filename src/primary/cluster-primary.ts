@@ -32,6 +32,7 @@ import type { WorkerRecord } from './pool/worker-record.js';
 import { createPrimaryContext, type PrimaryContext } from './primary-context.js';
 import type { PrimaryEvents, ReloadReport, ReloadRequester, ShutdownReport, ShutdownRequester, WorkerMessageEvent } from './primary-events.js';
 import { createLineLogger, type Logger } from '../logger.js';
+import { reportLoggerFailuresWith } from '../guarded-logger.js';
 import { attachPrimaryLogging } from './primary-logging.js';
 import { attachPrimaryHookLogging } from './primary-hook-logging.js';
 import { checkWorkerScript } from './check-worker-script.js';
@@ -101,6 +102,8 @@ export class ClusterPrimary<
     const countReason = asked === undefined || asked === 'auto' || asked === 'max' ? perCpuReason(autoWorkerCount(), maxWorkers, asked === undefined ? '"auto", by default' : `"${asked}"`) : undefined;
     this.#countReason = countReason ?? 'the "workerCount" option';
     this.#lines = logger === false ? undefined : (logger ?? createLineLogger(serviceName === undefined ? undefined : { name: serviceName }));
+    // The given logger's own failure (guarded as normalized, H727): on 'error', else a process warning, never to its lines.
+    if (logger) reportLoggerFailuresWith(logger, (error) => events.reportUnlogged(error));
     if (this.#lines !== undefined) {
       const lines = this.#lines;
       attachPrimaryLogging(this as unknown as ClusterPrimary, lines, countReason);

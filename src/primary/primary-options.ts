@@ -11,6 +11,7 @@ import { InvalidOptionError } from '../errors.js';
 import { isOpenDescriptor } from '../is-open-descriptor.js';
 import { checkClusterName } from '../control/runtime-dir.js';
 import type { Logger } from '../logger.js';
+import { guardLogger } from '../guarded-logger.js';
 import { kDefaultBackpressure, kDefaultMaxMessageBytes, kDefaultMaxPending, kDefaultMessageTimeoutMs } from '../messaging/defaults.js';
 import type { Serialization } from '../types.js';
 import {
@@ -298,7 +299,9 @@ export interface PrimaryOptions {
    */
   handleSignals?: boolean;
   /**
-   * Where lifecycle lines go (pino-compatible). @default one line per event on stderr, tagged
+   * Where lifecycle lines go (pino-compatible). A method that throws or rejects loses its line,
+   * nothing else: the first failure is a `LoggerError`, said once, on 'error' when heard, else as
+   * a process warning (docs/logging.md). @default one line per event on stderr, tagged
    * `[serviceName]` when it is set, else `[clusterkit]`; `false` for silence
    */
   logger?: Logger | false;
@@ -647,14 +650,16 @@ function isObject(value: unknown): boolean {
 }
 
 
-function loggerOption(value: unknown): Logger | false | undefined {
+/** The `logger` option, checked and guarded; the service runner's too (one guard for its primary, its own lines and its workers'). */
+export function loggerOption(value: unknown): Logger | false | undefined {
   if (value === undefined || value === false) return value;
   const logger = value as Record<string, unknown>;
   const methods = ['info', 'warn', 'error', 'debug'];
   if (typeof value !== 'object' || value === null || !methods.every((method) => typeof logger[method] === 'function')) {
     throw new InvalidOptionError('logger', 'an object with info, warn, error and debug methods (pino-compatible), or false', value);
   }
-  return value as Logger;
+  // A method that throws or rejects loses its line, not the primary (hostile t83 #5, H727).
+  return guardLogger(value as Logger);
 }
 
 /**

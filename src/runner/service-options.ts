@@ -6,7 +6,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidOptionError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { kPrimaryOptionNames, kPrimarySynonyms, maxWorkersOption } from '../primary/primary-options.js';
+import { kPrimaryOptionNames, kPrimarySynonyms, loggerOption, maxWorkersOption } from '../primary/primary-options.js';
 import type { PrimaryOptions } from '../primary/primary-options.js';
 import type { UncaughtError } from '../messaging/system-types.js';
 import { checkClusterName } from '../control/runtime-dir.js';
@@ -235,6 +235,8 @@ export function normalizeServiceOptions<Module extends object>(input: ClusteredS
   for (const name of kCallbackNames) callbacks[name] = functionOption(options[name], name);
   const primaryOptions: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options)) if (!(kRunnerKeys as readonly string[]).includes(key)) primaryOptions[key] = value;
+  // Guarded here, not only by the primary: the runner's own lines and its workers' go through the same logger (H727).
+  if (primaryOptions.logger !== undefined) primaryOptions.logger = loggerOption(primaryOptions.logger);
   return Object.freeze({
     serviceName,
     displayName: serviceName ?? moduleBaseName(modulePath),

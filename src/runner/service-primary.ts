@@ -12,7 +12,7 @@ import type { PrimaryOptions } from '../primary/primary-options.js';
 import type { ReloadReport, ReloadRequester, ShutdownReport } from '../primary/primary-events.js';
 import type { WorkerHandle } from '../primary/pool/worker-handle.js';
 import type { HealthOptions } from '../primary/features/listen-health.js';
-import { CrashLoopError, ListenError, ServiceStartError, WorkerStartupError } from '../errors.js';
+import { CrashLoopError, ListenError, LoggerError, ServiceStartError, WorkerStartupError } from '../errors.js';
 import { readableListenError } from './listen-error.js';
 import { toError } from '../to-error.js';
 import { clusterStatus } from '../control/cluster-status.js';
@@ -28,7 +28,7 @@ import type { EnvSource } from '../control/update-env.js';
 import type { PrimaryStartupInfo } from './service-options.js';
 import { typeScriptLoaderHint } from '../primary/pool/loader-hint.js';
 import { workerNodeOptions } from '../primary/pool/node-option-failure.js';
-import { isReportedAsWarning } from '../safe-emit.js';
+import { emitWarningSafely, isReportedAsWarning } from '../safe-emit.js';
 import { describeStartFailure } from './start-failure.js';
 import { describeWorkerCount } from '../primary/worker-count-line.js';
 import { shellWord } from '../shell-word.js';
@@ -243,6 +243,11 @@ export async function startServicePrimary(spec: ServicePrimarySpec): Promise<Pri
   // service's primary must not die of them. A warning (connections refused at the app's
   // maxConnections) is the app's condition, not the primary's fault: no ERROR to page on (H213).
   primary.on('error', (error) => {
+    // The logger's own failure goes where no line of it goes (H727): to the same logger, it was lost.
+    if (error instanceof LoggerError) {
+      emitWarningSafely(error);
+      return;
+    }
     if (!logger) return;
     if (isReportedAsWarning(error)) logger.warn({ err: error }, error.message);
     else logger.error({ err: error }, `primary error: ${error.message}`);

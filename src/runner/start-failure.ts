@@ -7,6 +7,7 @@
 import { escapeControlChars } from '../control/control-chars.js';
 import { CrashLoopError, RemoteError, ServiceStartError, ShutdownInProgressError, WorkerStartupError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { loggerFailures } from '../guarded-logger.js';
 import { isNodeOptionFailure } from '../primary/pool/node-option-failure.js';
 import { toError } from '../to-error.js';
 import { writeOwnLine } from '../line-start.js';
@@ -45,9 +46,11 @@ export function isStartInterrupted(error: unknown): error is ShutdownInProgressE
 export function exitAfterStartFailure(error: unknown, logger: Logger | false): never {
   const failure = toError(error);
   const code = (failure as { code?: unknown }).code;
+  const failed = logger ? loggerFailures(logger) : 0;
   if (logger && typeof logger.error === 'function') logger.error({ code }, failure.message);
-  // One line, as the logger writes it: the message may carry a worker's text.
-  else writeOwnLine(process.stderr, `${escapeControlChars(failure.message)}\n`);
+  // One line, as the logger writes it: the message may carry a worker's text. Also when the
+  // given logger threw it away (H727): the process ends before any warning would say so.
+  if (!logger || typeof logger.error !== 'function' || loggerFailures(logger) > failed) writeOwnLine(process.stderr, `${escapeControlChars(failure.message)}\n`);
   process.exit(1);
 }
 

@@ -49,6 +49,19 @@ describe('roundRobin', () => {
     expect(primary.roundRobin({ tag: 't' })).toBe(fresh);
   });
 
+  it('[H728] a tag holding a NUL is a rotation of its own: it neither takes nor gives the rotation of another tag with a role', async () => {
+    const primary = testPrimary({ workerCount: 2 });
+    await primary.start();
+    const [io] = await primary.fork({ roles: ['io'] });
+    // Before (hostile t83 #6): rotations were keyed `${tag}\u0000${role}`, so this tag's rotation,
+    // over every worker, was the one of tag 'jobs' with role 'io', which then picked workers without the role.
+    primary.roundRobin({ tag: 'jobs\u0000io' });
+    expect(countPicks(() => primary.roundRobin({ tag: 'jobs', role: 'io' }), 6)).toEqual(new Map([[io!.id, 6]]));
+    // The other way: a role's rotation made first was taken by the tag with a NUL, which then picked only 'io' workers.
+    primary.roundRobin({ tag: 'x', role: 'io' });
+    expect(countPicks(() => primary.roundRobin({ tag: 'x\u0000io' }), 6).size).toBe(3);
+  });
+
   it('throws NoWorkerAvailableError when no worker is ready', async () => {
     const primary = testPrimary();
     expect(() => primary.roundRobin()).toThrow(NoWorkerAvailableError);

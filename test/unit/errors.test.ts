@@ -61,6 +61,7 @@ function probeArguments(name: string): unknown[] {
     StoreWatchLimitError: ['key', 'maxStoreKeys', 10, 10, 40],
     StoreWatcherError: ['key', false, { cause: new Error('boom') }],
     NotificationHandlerError: ['tick', 'worker 2 (pid 42)', false, 2, { cause: new Error('boom') }],
+    LoggerError: ['warn', false, { cause: new Error('log sink closed') }],
     RemoteError: ['t', 'the primary', { name: 'Error', message: 'm' }],
     NoHandlerError: ['t', 'the primary'],
     WorkerExitedError: [exit, 'before'],

@@ -70,9 +70,22 @@ describe('RoundRobin', () => {
     expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
   });
 
-  it('bounds the number of rotations it remembers', () => {
+  it('bounds the number of rotations it remembers, with roles or not', () => {
     const rr = new RoundRobin<string>();
-    rr.add('a');
-    for (let i = 0; i < kMaxRotations + 10; i++) expect(rr.pick(`tag-${i}`)).toBe('a');
+    rr.add('a', ['io']);
+    for (let i = 0; i < kMaxRotations + 10; i++) expect(rr.pick(`tag-${i}`, i % 2 === 0 ? undefined : `role-${i}`)).toBe(i % 2 === 0 ? 'a' : undefined);
+    expect(rr.rotationCount).toBe(kMaxRotations);
+    // The oldest is forgotten: its next pick starts afresh; the others keep their place.
+    expect(rr.pick('tag-0')).toBe('a');
+    expect(rr.rotationCount).toBe(kMaxRotations);
+  });
+
+  it('[H728] keeps every (tag, role) pair apart, whatever the tag holds', () => {
+    const rr = new RoundRobin<string>();
+    rr.add('plain');
+    rr.add('io', ['io']);
+    expect(rr.pick('jobs\u0000io')).toBe('plain');
+    expect([1, 2, 3].map(() => rr.pick('jobs', 'io'))).toEqual(['io', 'io', 'io']);
+    expect([1, 2].map(() => rr.pick('jobs\u0000io'))).toEqual(['io', 'plain']);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Tagged round-robin over ready workers. Pure: members are opaque keys.
  *
- * Each (tag, role) pair keeps its own rotation, so picks under one tag never disturb another.
+ * Each (tag, role) pair keeps its own rotation, so picks under one tag never disturb another:
+ * any tag and role strings make distinct pairs (H728).
  * A pick returns the member least recently picked under that tag: members never picked come
  * first, then the rotation order. Every operation is O(1) per rotation, using the insertion
  * order of `Set` as the queue; a pick that passes members over (silent workers) costs one test
@@ -14,7 +15,10 @@ class Rotation<T> {
   /** Picked members, least recently picked first. */
   readonly used = new Set<T>();
 
-  constructor(readonly role: string | undefined) {}
+  constructor(
+    readonly tag: string,
+    readonly role: string | undefined,
+  ) {}
 
   /**
    * The least recently picked member that is not `isPassedOver` (members never picked first);
@@ -51,7 +55,15 @@ export const kMaxRotations = 1024;
 export class RoundRobin<T> {
   /** Ready members and the roles (`fork({ roles })`) each has, in the order they became ready. */
   readonly #members = new Map<T, ReadonlySet<string>>();
-  readonly #rotations = new Map<string, Rotation<T>>();
+  /**
+   * Rotations by role (undefined: no role), then by tag: a tag is any string, often from request
+   * data, so no joined key can be told apart from another. Joined as `${tag}\u0000${role}`, a
+   * tag `jobs\u0000io` with no role was the rotation of tag `jobs` with role `io`, whose picks
+   * then went to workers without the role (hostile t83 #6, H728).
+   */
+  readonly #rotations = new Map<string | undefined, Map<string, Rotation<T>>>();
+  /** Every rotation, oldest first: the one forgotten past kMaxRotations. */
+  readonly #byAge = new Set<Rotation<T>>();
 
   get size(): number {
     return this.#members.size;
@@ -66,7 +78,7 @@ export class RoundRobin<T> {
     if (this.#members.has(member)) return;
     const roleSet = new Set(roles);
     this.#members.set(member, roleSet);
-    for (const rotation of this.#rotations.values()) {
+    for (const rotation of this.#byAge) {
       if (rotation.role === undefined || roleSet.has(rotation.role)) rotation.fresh.add(member);
     }
   }
@@ -74,7 +86,7 @@ export class RoundRobin<T> {
   /** A member stops being eligible (stopping, exited). */
   remove(member: T): void {
     if (!this.#members.delete(member)) return;
-    for (const rotation of this.#rotations.values()) rotation.remove(member);
+    for (const rotation of this.#byAge) rotation.remove(member);
   }
 
   /**
@@ -83,16 +95,31 @@ export class RoundRobin<T> {
    * another member is eligible; when all are, the rotation picks among them as usual.
    */
   pick(tag: string, role?: string, isPassedOver?: (member: T) => boolean): T | undefined {
-    const key = role === undefined ? tag : `${tag}\u0000${role}`;
-    let rotation = this.#rotations.get(key);
+    let byTag = this.#rotations.get(role);
+    let rotation = byTag?.get(tag);
     if (!rotation) {
-      rotation = new Rotation<T>(role);
+      rotation = new Rotation<T>(tag, role);
       for (const [member, roles] of this.#members) {
         if (role === undefined || roles.has(role)) rotation.fresh.add(member);
       }
-      this.#rotations.set(key, rotation);
-      if (this.#rotations.size > kMaxRotations) this.#rotations.delete(this.#rotations.keys().next().value!);
+      if (byTag === undefined) this.#rotations.set(role, (byTag = new Map()));
+      byTag.set(tag, rotation);
+      this.#byAge.add(rotation);
+      if (this.#byAge.size > kMaxRotations) this.#forget(this.#byAge.values().next().value!);
     }
     return rotation.pick(isPassedOver);
+  }
+
+  /** How many rotations are kept (tests). */
+  get rotationCount(): number {
+    return this.#byAge.size;
+  }
+
+  #forget(rotation: Rotation<T>): void {
+    this.#byAge.delete(rotation);
+    const byTag = this.#rotations.get(rotation.role)!;
+    byTag.delete(rotation.tag);
+    // A role's map goes with its last rotation: roles asked for once do not pile up either.
+    if (byTag.size === 0) this.#rotations.delete(rotation.role);
   }
 }

@@ -78,6 +78,22 @@ describe('PrimaryStall and the wall clock', () => {
     expect(stall.unseenSince(now + 30_000, since - 5_000)).toBe(since);
   });
 
+  it('[H737] a stall seen whole at its end (SIGSTOP, then SIGCONT) is said once, as over, never "and still is"', () => {
+    const said: Array<[number, boolean]> = [];
+    // Thresholds a tenth of the real ones; one stretch of 700 ms, past the ongoing threshold, checked once at its end.
+    stall = new PrimaryStall(50, { onStall: () => {}, onClockJump: () => {}, onLongStall: (blockedMs, _spanMs, isOngoing) => said.push([blockedMs, isOngoing]) }, { reportMs: 100, ongoingMs: 500, episodeGapMs: 1_000 });
+    stall.start();
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 700);
+    stall.check();
+    // Before: said at once "has been blocked for 650 ms so far, and still is", then again as over.
+    expect(said).toEqual([]);
+    stall.stop();
+    stall = undefined;
+    expect(said).toHaveLength(1);
+    expect(said[0]![1]).toBe(false);
+    expect(said[0]![0]).toBeGreaterThanOrEqual(600);
+  });
+
   it('[H487] a stall said while it goes on is said again at its end, with its total', () => {
     const said: Array<[number, number, boolean]> = [];
     // Thresholds a tenth of the real ones (1 s said, 10 s ongoing, 1 s apart), so the test sleeps about 1.2 s, not 12.

@@ -114,13 +114,16 @@ export class PrimaryStall {
     this.#lastUnseen = { startAt: Math.min(startAt, this.#lastUnseen?.endAt === now ? this.#lastUnseen.startAt : startAt), endAt: now };
     if (this.#episode !== undefined && startAt - this.#episode.endAt >= this.limits.episodeGapMs) this.#sayEpisode();
     // Said as what was measured, `late`: the doubled figure is a credit given to workers, not a fact (retest t50: "2901 ms").
+    // A stall seen whole at its end (one late check: a SIGSTOP and SIGCONT, a long synchronous
+    // call) is over: never said "and still is" (newcomer t82 #6), only at its episode's end.
+    const isSeenWhole = this.#episode === undefined;
     if (this.#episode === undefined) this.#episode = { startAt, endAt: now, blockedMs: late, isSaid: false };
     else {
       this.#episode.endAt = now;
       this.#episode.blockedMs += late;
     }
     // Lateness that keeps coming never ends an episode: past `kOngoingSayMs` it is said while it goes on (its figure so far).
-    if (!this.#episode.isSaid && this.#episode.blockedMs >= this.limits.reportMs && this.#episode.endAt - this.#episode.startAt >= this.limits.ongoingMs) {
+    if (!isSeenWhole && !this.#episode.isSaid && this.#episode.blockedMs >= this.limits.reportMs && this.#episode.endAt - this.#episode.startAt >= this.limits.ongoingMs) {
       this.#episode.isSaid = true;
       this.callbacks.onLongStall(this.#episode.blockedMs, this.#episode.endAt - this.#episode.startAt, true, this.#episode.endAt);
     }

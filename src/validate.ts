@@ -114,7 +114,8 @@ function unknownOption(
 /** `value` as an options object: `undefined` becomes `{}`, anything else but a plain object throws. */
 export function optionsObject<T extends object>(value: T | undefined, name: string): Partial<T> {
   if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  // Array.isArray throws for a revoked Proxy (hostile t83 #8: a raw TypeError from every call).
+  if (typeof value !== 'object' || value === null || readingOption(name, value, () => Array.isArray(value))) {
     throw new InvalidOptionError(name, 'an object', value);
   }
   return value;
@@ -218,15 +219,20 @@ const kMaxEnvEntryBytes = 128 * 1024;
  */
 export function envOption(value: unknown, name: string): Readonly<Record<string, string | undefined>> {
   if (value === undefined) return Object.freeze({});
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (typeof value !== 'object' || value === null || readingOption(name, value, () => Array.isArray(value))) {
     throw new InvalidOptionError(name, 'an object of string values', value);
   }
   const env: Record<string, string | undefined> = {};
   // Inherited enumerable keys too, as child_process reads `env` (`for...in`): an
   // `Object.create({ FOO: 'x' })` passed FOO to a spawned child but was dropped here in silence,
   // and a clusterkit variable inherited so escaped the refusal of workerEnvOption (H78).
-  for (const key in value) {
-    const entry = (value as Record<string, unknown>)[key];
+  // Read once, whole: a getter or Proxy trap that throws is refused naming the option (hostile t83 #8: thrown raw).
+  const read = readingOption(name, value, () => {
+    const pairs: Array<[string, unknown]> = [];
+    for (const key in value) pairs.push([key, (value as Record<string, unknown>)[key]]);
+    return pairs;
+  });
+  for (const [key, entry] of read) {
     const option = `${name}.${key}`;
     if (key.length === 0 || key.includes('=') || key.includes('\0')) {
       throw new InvalidOptionError(name, 'an object keyed by variable names: non-empty, without "=" or a NUL byte', key);

@@ -214,10 +214,12 @@ export class StoreClient {
 
 function ephemeralOption(options: StoreWriteOptions | undefined): boolean {
   if (options === undefined) return false;
-  const isObject = typeof options === 'object' && options !== null && !Array.isArray(options);
+  let isObject = false;
   let ephemeral: unknown;
   let keys: string[] = [];
   try {
+    // Inside the try: Array.isArray throws for a revoked Proxy (hostile t83 #8).
+    isObject = typeof options === 'object' && options !== null && !Array.isArray(options);
     ephemeral = isObject ? options.ephemeral : undefined;
     if (isObject) keys = Object.keys(options);
   } catch (error) {

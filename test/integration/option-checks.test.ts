@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { ClusterPrimary, ClusterWorker, CrashLoopError, InvalidOptionError, startClusteredService } from '../../src/index.js';
 import { onCleanup } from '../helpers/cleanup.js';
-import { fixture, testOptions, testPrimary } from '../helpers/primary.js';
+import { fixture, kDefaultFixture, testOptions, testPrimary } from '../helpers/primary.js';
 
 /** The error `call` throws or rejects with. */
 async function failure(call: () => unknown): Promise<InvalidOptionError> {
@@ -296,6 +296,37 @@ describe('option checks', () => {
     }
     const server = createServer();
     expect(lone.trackServer(server)).toBe(server);
+  });
+
+  // Hostile t83 #8: a revoked Proxy as an options object threw Node's "Cannot perform 'IsArray' on a proxy that has been revoked"; an env with a throwing trap or getter threw it raw.
+  it('[H738] refuses a revoked Proxy as options, and an env whose reading throws, as unreadable options', async () => {
+    const primary = testPrimary();
+    const [worker] = await primary.start();
+    const revoked = () => {
+      const { proxy, revoke } = Proxy.revocable({}, {});
+      revoke();
+      return proxy;
+    };
+    const trapping = new Proxy({}, { ownKeys: () => { throw boom; } });
+    const getter = { get X() { return throwing(); } };
+    const calls: Array<[() => unknown, string]> = [
+      [() => new ClusterPrimary(revoked() as never), 'options'],
+      [() => new ClusterPrimary({ ...testOptions(kDefaultFixture), env: revoked() as never }), 'env'],
+      [() => new ClusterWorker(revoked() as never), 'options'],
+      [() => primary.send(worker!, 'echo', 1, revoked() as never), 'options'],
+      [() => primary.fork(revoked() as never), 'fork options'],
+      [() => primary.reload({ env: revoked() as never }), 'env'],
+      [() => primary.reload({ env: trapping as never }), 'env'],
+      [() => primary.reload({ env: getter as never }), 'env'],
+    ];
+    for (const [call, option] of calls) {
+      const error = await failure(call);
+      expect(error.option).toBe(option);
+      expect(error.message).toContain('must be readable: reading it threw');
+    }
+    const lone = new ClusterWorker();
+    await expect(lone.store.set('k', 1, revoked() as never)).rejects.toMatchObject({ name: 'InvalidArgumentError', message: expect.stringContaining("Store write options are { ephemeral?: boolean }; reading them threw TypeError: Cannot perform 'IsArray' on a proxy that has been revoked") });
+    expect(primary.state).toBe('running');
   });
 
   // Before: 10 000-character names, names with newlines or bidi overrides were accepted.

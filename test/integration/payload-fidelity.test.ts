@@ -1,3 +1,6 @@
+import { Blob } from 'node:buffer';
+import { createSecretKey } from 'node:crypto';
+import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from '@jest/globals';
 import { ClusterPrimary, InvalidOptionError, NotSerializableError, RemoteError, type WorkerHandle } from '../../src/index.js';
 import { hostileValue } from '../fixtures/hostile-values.js';
@@ -152,4 +155,42 @@ describe('payload fidelity across IPC', () => {
     await expect(primary.send(worker, 'whoami')).resolves.toMatchObject({ id: worker.id, pid: worker.pid });
     expect(troubles).toEqual([]);
   }, 90_000);
+
+  // Hostile t83 #10: the primary's store.set() threw V8's raw Error for what its serializer cannot
+  // copy ("#<SharedArrayBuffer> could not be cloned.", "Unserializable host object: ..."), where send() said NotSerializableError.
+  it('[H726] with advanced, the primary\'s store.set() of what V8 cannot copy is a NotSerializableError naming the key, with V8\'s error as cause', () => {
+    const primary = testPrimary({ serialization: 'advanced' });
+    const detached = new ArrayBuffer(8);
+    structuredClone(detached, { transfer: [detached] });
+    const uncopyable: Array<[string, unknown]> = [
+      ['sab', new SharedArrayBuffer(8)],
+      ['blob', new Blob(['hi'])],
+      ['port', new MessageChannel().port1],
+      ['key', createSecretKey(Buffer.from('abc'))],
+      ['detached', detached],
+      ['proxy', new Proxy([1, 2], {})],
+      ['arguments', (function (..._: unknown[]) { return arguments; })(1, 2)],
+      ['env', process.env],
+      ['nested', { deep: [{ sab: new SharedArrayBuffer(8) }] }],
+    ];
+    for (const [key, value] of uncopyable) {
+      let caught: unknown;
+      try {
+        primary.store.set(key, value);
+      } catch (error) {
+        caught = error;
+      }
+      expect({ key, isNotSerializable: caught instanceof NotSerializableError }).toEqual({ key, isNotSerializable: true });
+      const refusal = caught as NotSerializableError;
+      expect(refusal).toMatchObject({ code: 'ERR_NOT_SERIALIZABLE', storeKey: key, path: 'value' });
+      expect(refusal.message).toMatch(new RegExp(`^Cannot store the value of "${key}": V8's serializer cannot copy it \\([^\\n]{1,125}\\); store plain data \\(objects, arrays, strings, numbers, Buffers, Maps, Sets\\.\\.\\.\\) instead$`));
+      expect((refusal.cause as Error).message).toMatch(/could not be cloned|Unserializable host object/);
+      expect(primary.store.has(key)).toBe(false);
+      // compareAndSet() names its own argument.
+      expect(() => primary.store.compareAndSet(key, undefined, value)).toThrow(new RegExp(`^Cannot store the value of "${key}": V8's serializer cannot copy it`));
+    }
+    // What it can copy is stored as before.
+    primary.store.set('view', new Int32Array(new SharedArrayBuffer(8)));
+    expect(primary.store.get('view')).toEqual(new Int32Array(2));
+  });
 });

@@ -1033,7 +1033,8 @@ const kBulkFaultCause = {
 
 /**
  * A worker wrote on its IPC channel what the primary cannot read safely, below `process.send()`:
- * bytes that are not an IPC message (`reason` `not-a-message`, the parser's error as `cause`),
+ * bytes that are not an IPC message (`reason` `not-a-message`, the parser's error as `cause`; with
+ * `advanced`, a message framed whole that V8 cannot read back is said to be one, H725),
  * or one message larger than the primary accepts (`too-large`: `limitBytes`, the primary's
  * `maxMessageBytes` and 64 KiB for the frame, was reached while it was still arriving, or was exceeded by the length an
  * `advanced` message's header announced: `announcedBytes`), or a message of Node's own cluster
@@ -1098,6 +1099,13 @@ export class ChannelCorruptError extends ClusterKitError {
         ? `${capitalize(peer)} broke the protocol of its bulk pipe, the second pipe clusterkit uses for long strings (${options?.detail ?? 'unknown fault'}). ` +
             `${kBulkFaultCause[options?.side ?? 'pipe']} ` +
             'A pipe that lost its framing cannot be trusted again, so the worker was killed (SIGKILL).'
+        : reason === 'not-a-message' && isDeserializeFailure(options?.cause)
+        ? // Framed as a message, but V8 could not read it back (hostile t83 #2: before, this was
+          // blamed on bytes written below process.send(), for an Error whose cause leads back to it).
+          `${capitalize(peer)} sent an IPC message that V8's deserializer cannot read (${quoteParserError(options?.cause)}). ` +
+            'With serialization: "advanced", V8 writes some values it cannot read back, such as an Error whose cause leads back to it; clusterkit refuses those with NotSerializableError before sending, ' +
+            'so it came from a process.send() in the worker\'s code, or from something writing to the channel\'s file descriptor directly. ' +
+            'What that message was (a request, a reply the worker waits for) cannot be known, so the worker was killed (SIGKILL) rather than left waiting for an answer.'
         : reason === 'not-a-message'
         ? `${capitalize(peer)} wrote bytes on its IPC channel that are not an IPC message (${quoteParserError(options?.cause)}). ` +
             'Something in the worker writes to the channel\'s file descriptor directly, not through process.send(): a child process that inherited it, or a native module. ' +
@@ -1117,6 +1125,16 @@ export class ChannelCorruptError extends ClusterKitError {
     if (options?.announcedBytes !== undefined) this.announcedBytes = options.announcedBytes;
     if (options?.isClusterWide) this.isClusterWide = true;
   }
+}
+
+/**
+ * Whether Node's `advanced` parser threw because V8 could not read a message it had framed whole:
+ * V8's "Unable to deserialize cloned data." (also "... due to invalid or unsupported version.").
+ */
+function isDeserializeFailure(cause: unknown): boolean {
+  if (!isNativeError(cause)) return false;
+  const message = readProperty(cause, 'message');
+  return typeof message === 'string' && message.startsWith('Unable to deserialize cloned data');
 }
 
 /** The parser's error, escaped and cut short: its message may quote the worker's bytes (control characters included). */

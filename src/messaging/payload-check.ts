@@ -21,13 +21,15 @@
  *
  * Everything V8's serializer writes is counted, not only what JSON would: an array's named
  * properties (`a.pad = ...`, refused with JSON, which drops them) and an Error's `cause`
- * (special-values.ts). Symbol-keyed properties are written by neither serializer and not
+ * (special-values.ts); an Error whose cause leads back to it, which V8 writes but cannot read
+ * back, is refused (error-cycle.ts). Symbol-keyed properties are written by neither serializer and not
  * refused either (docs/messaging.md gives the measured cost of checking them).
  * Size: see wire-size.ts, which the estimate made here feeds.
  */
 import { describeValue, MessageTooLargeError, NotSerializableError } from '../errors.js';
 import { kFastPropertiesMax, kScalarSurplusBytes, Walk, type HeapCost } from './payload-walk.js';
 import { nonFiniteReason, visitSpecialObject } from './special-values.js';
+import { checkErrorCycle } from './error-cycle.js';
 import { describeError, isError } from '../readable-error.js';
 import { throwingGetterKey } from './throwing-getter.js';
 import { checkWireSize, kAdvancedWireFactor, kJsonWireFactor, kPunctuationBytes, kScalarBytes } from './wire-size.js';
@@ -91,6 +93,8 @@ export function checkPayload(payload: unknown, serialization: Serialization, lim
     isSharedWalkBusy = true;
     try {
       visit(walk, payload, 0);
+      // An Error met again inside its own cause (special-values.ts): V8 may not read it back.
+      if (walk.errorCycle !== undefined) checkErrorCycle(walk, payload);
       bytes = walk.bytes;
       scalars = walk.scalars;
       unpackedBytes = walk.unpackedBytes;

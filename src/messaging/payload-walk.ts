@@ -46,6 +46,18 @@ export class Walk {
   readonly keys: Array<string | number> = [];
   /** Objects from the root to the one being visited. */
   readonly ancestors: object[] = [];
+  /**
+   * Errors with a `cause` walked so far: V8's serializer writes an object in full once, then refers
+   * to it, so an Error met again is not walked again (error-cycle.ts). Made at the first such
+   * Error: a payload without one costs nothing more.
+   */
+  errorsSeen: Set<object> | undefined = undefined;
+  /**
+   * Where the walk met an Error again inside its own cause (`e.cause = e`), which V8 writes but
+   * cannot read back (hostile t83 #2): the keys to that reference. Confirmed after the walk
+   * (error-cycle.ts); the first one found is kept.
+   */
+  errorCycle: ReadonlyArray<string | number> | undefined = undefined;
 
   reset(json: boolean, limitBytes: number): this {
     this.bytes = 0;
@@ -61,6 +73,8 @@ export class Walk {
     // `length` is a runtime call, too slow to make on every message).
     if (this.keys.length !== 0) this.keys.length = 0;
     if (this.ancestors.length !== 0) this.ancestors.length = 0;
+    if (this.errorsSeen !== undefined) this.errorsSeen = undefined;
+    if (this.errorCycle !== undefined) this.errorCycle = undefined;
     return this;
   }
 

@@ -49,18 +49,28 @@ export function visitSpecialObject(walk: Walk, value: object, depth: number, vis
     walk.scalars++;
     return true;
   }
-  // Realm-independent: a value deserialized in another context (a vm, Jest) is still an Error.
-  if (value instanceof Error || isNativeError(value)) {
-    if (walk.json) walk.fail('an Error loses its message with JSON serialization; throw it from the handler instead (the sender gets a RemoteError), or use serialization: "advanced"');
-    visitError(walk, value as Error, depth, visit);
+  // An Error as V8 sees one, made by an Error constructor; realm-independent: a value
+  // deserialized in another context (a vm, Jest) is still one.
+  if (isNativeError(value)) {
+    if (walk.json) failError(walk);
+    visitError(walk, value, depth, visit);
     return true;
   }
+  // An object that only inherits from Error.prototype (a DOMException in Node 20,
+  // Object.create(Error.prototype)): V8 writes it as any object, its own fields, and it is walked
+  // as one (hostile t83 #2: a field of it leading back to an Error whose cause it is must be seen).
+  if (walk.json && value instanceof Error) failError(walk);
   return visitBoxedPrimitive(walk, value, visit);
+}
+
+function failError(walk: Walk): never {
+  return walk.fail('an Error loses its message with JSON serialization; throw it from the handler instead (the sender gets a RemoteError), or use serialization: "advanced"');
 }
 
 /**
  * V8's serializer writes an Error's name (one of the standard ones), message, stack and `cause`
- * (any value, walked like the rest); its other own properties are not sent.
+ * (any value, walked like the rest); its other own properties are not sent (nor an
+ * AggregateError's `errors`).
  */
 function visitError(walk: Walk, error: Error, depth: number, visit: Visit): void {
   const message: unknown = error.message;
@@ -68,8 +78,19 @@ function visitError(walk: Walk, error: Error, depth: number, visit: Visit): void
   walk.bytes += kScalarBytes + (typeof message === 'string' ? message.length : String(message).length);
   walk.bytes += typeof stack === 'string' ? stack.length : 0;
   walk.scalars++;
-  // A cause that leads back to the error is a cycle, which V8 carries (JSON refuses errors).
-  if (!Object.hasOwn(error, 'cause') || walk.ancestors.includes(error)) return;
+  if (!Object.hasOwn(error, 'cause')) return;
+  // Met again inside its own cause (`e.cause = e`, `e.cause = { error: e }`): V8 writes that
+  // cycle, but its deserializer makes an Error only after reading its cause, so the reference
+  // back finds nothing and the receiver fails (hostile t83 #2: a worker was killed, the primary's
+  // reader blamed on bytes written below process.send()). Noted, confirmed after the walk
+  // (error-cycle.ts): any other cycle V8 reads back, as the ancestors of a plain object.
+  if (walk.ancestors.includes(error)) {
+    walk.errorCycle ??= [...walk.keys];
+    return;
+  }
+  // Met before, its cause walked: V8 writes a reference to it this time.
+  if (walk.errorsSeen?.has(error)) return;
+  (walk.errorsSeen ??= new Set()).add(error);
   walk.ancestors.push(error);
   walk.keys.push('cause');
   visit(walk, error.cause, depth + 1);

@@ -15,7 +15,7 @@ import { onceEvent } from '../helpers/wait.js';
 
 const kMiB = 1024 * 1024;
 
-async function corruptChannel(serialization: Serialization, mode: 'garbage' | 'deep' | 'endless' | 'nodeMessage' | 'manyServers' | 'bulkUnannounced' | 'bulkHuge' | 'bulkBadRecord' | 'bulkNeverComes' | 'bulkStray', maxMessageBytes?: number, bytes?: number, count?: number) {
+async function corruptChannel(serialization: Serialization, mode: 'garbage' | 'deep' | 'endless' | 'nodeMessage' | 'errorCycle' | 'manyServers' | 'bulkUnannounced' | 'bulkHuge' | 'bulkBadRecord' | 'bulkNeverComes' | 'bulkStray', maxMessageBytes?: number, bytes?: number, count?: number) {
   const primary = testPrimary({ serialization, ...(maxMessageBytes === undefined ? {} : { maxMessageBytes }) });
   const { log, stop } = recordClusterEvents(primary);
   const [worker] = await primary.start();
@@ -45,6 +45,17 @@ describe('a worker that writes below process.send()', () => {
     expect((error.cause as Error).name).toBe('SyntaxError'); // from Node's realm: not the test realm's SyntaxError
     expect(error.message).toMatch(/not an IPC message \(SyntaxError: .*\)\. Something in the worker writes to the channel's file descriptor directly/);
     expect(error.message).toMatch(/killed \(SIGKILL\)\.$/);
+  });
+
+  // Hostile t83 #2: a message V8 frames whole and cannot read back (an Error whose cause leads back
+  // to it, sent by process.send()) was blamed on bytes written to the channel's descriptor directly.
+  it('[H725] with advanced, a message V8 cannot read back is told as one, not as bytes written below process.send(); the primary lives on', async () => {
+    const { error } = await corruptChannel('advanced', 'errorCycle');
+    expect(error).toMatchObject({ code: 'ERR_CHANNEL_CORRUPT', reason: 'not-a-message' });
+    expect((error.cause as Error).message).toBe('Unable to deserialize cloned data.');
+    expect(error.message).toMatch(/ sent an IPC message that V8's deserializer cannot read \(Error: Unable to deserialize cloned data\.\)\. With serialization: "advanced", V8 writes some values it cannot read back, such as an Error whose cause leads back to it; clusterkit refuses those with NotSerializableError before sending, so it came from a process\.send\(\) in the worker's code/);
+    expect(error.message).not.toMatch(/not an IPC message|not through process\.send\(\)/);
+    expect(error.message).toMatch(/killed \(SIGKILL\) rather than left waiting for an answer\.$/);
   });
 
   it('[H54] the parser error quoted in the message is escaped: no control byte from the worker reaches a log line', async () => {

@@ -1,7 +1,11 @@
+import { Blob } from 'node:buffer';
+import { createSecretKey } from 'node:crypto';
+import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from '@jest/globals';
-import { ClusterPrimary, InvalidOptionError, RemoteError } from '../../src/index.js';
-import type { HostileOutcome } from '../fixtures/protocol.js';
-import { testOptions, testPrimary } from '../helpers/primary.js';
+import { ClusterPrimary, InvalidOptionError, NotSerializableError, RemoteError, type WorkerHandle } from '../../src/index.js';
+import { hostileValue } from '../fixtures/hostile-values.js';
+import type { HostileOutcome, HostileValue, ToPrimary, ToWorker } from '../fixtures/protocol.js';
+import { testOptions, testPrimary, track } from '../helpers/primary.js';
 
 const kLimit = 512 * 1024;
 
@@ -100,5 +104,93 @@ describe('payload fidelity across IPC', () => {
     expect(() => new ClusterPrimary(testOptions(undefined, { maxMessageBytes: 2 ** 60 }))).toThrow(/must be an integer of bytes from 8192 \(8 KiB: [^)]*\) to 268435456 \(256 MiB: [^)]*\)\. Received 1152921504606847000/);
     expect(() => new ClusterPrimary(testOptions(undefined, { maxStoreBytes: Number.MAX_SAFE_INTEGER }))).not.toThrow();
     expect(() => new ClusterPrimary(testOptions(undefined, { workerCount: 2 ** 53 }))).toThrow(/non-negative integer at most Number\.MAX_SAFE_INTEGER/);
+  });
+  // Hostile t83 #2: V8 writes an Error whose cause leads back to it, and cannot read it back.
+  // Before: a worker sending one (a reply, send(), store.set()) was killed, the primary blaming
+  // bytes written below process.send(); the primary sending one crashed the worker.
+  it('[H725] with advanced, an Error whose cause leads back to it is a NotSerializableError at the call, in both directions; no process dies', async () => {
+    const looped: HostileValue = { kind: 'error-cause-loop', padLength: 0 };
+    class LoopingPrimary extends ClusterPrimary<ToWorker, ToPrimary> {
+      _onMessage_loopedReply(): unknown {
+        return hostileValue(looped);
+      }
+    }
+    const primary = track(new LoopingPrimary(testOptions(undefined, { serialization: 'advanced' })));
+    const troubles: Error[] = [];
+    primary.on('workerError', ({ error }) => troubles.push(error));
+    primary.on('workerExit', ({ worker }) => troubles.push(new Error(`worker ${worker.id} exited`)));
+    const [worker] = (await primary.start()) as [WorkerHandle];
+    const kReason = ': it is the Error whose cause holds it (an Error\'s cause leads back to the Error): V8\'s serializer writes that cycle but cannot read it back';
+    const refusal = async (how: 'store' | 'ask' | 'relay') => (await primary.send(worker, 'tryHostile', { how, value: looped })).error;
+    // From the worker: a request, a store write, a sendTo() relay, a handler's reply.
+    const asked = await refusal('ask');
+    expect(asked).toMatchObject({ name: 'NotSerializableError', code: 'ERR_NOT_SERIALIZABLE', isNotSerializableError: true });
+    expect(asked!.message).toContain(`Cannot send payload.err.cause.err${kReason}`);
+    expect(asked!.causes).toEqual(expect.arrayContaining([expect.stringMatching(/Unable to deserialize cloned data/)]));
+    expect((await refusal('store'))!.message).toMatch(/^Cannot store the value of "hostile", at value\.err\.cause\.err: it is the Error whose cause holds it/);
+    expect((await refusal('relay'))!.message).toMatch(/^Cannot send payload\.err\.cause\.err: it is the Error whose cause holds it/);
+    const reply = await primary.send(worker, 'hostileReply', { value: looped }).catch((caught: unknown) => caught);
+    expect(reply).toBeInstanceOf(RemoteError);
+    expect(reply).toMatchObject({ remoteName: 'NotSerializableError', remoteCode: 'ERR_NOT_SERIALIZABLE' });
+    expect((reply as RemoteError).remoteMessage).toContain(`Cannot send the reply to "hostileReply", field reply.err.cause.err${kReason}`);
+    // From the primary: a request, a notification, a broadcast, a store write, a handler's reply.
+    const value = hostileValue(looped);
+    await expect(primary.send(worker, 'echo', value)).rejects.toThrow(NotSerializableError);
+    await expect(primary.send(worker, 'echo', value)).rejects.toThrow(`Cannot send payload.err.cause.err${kReason}`);
+    expect(() => primary.notify(worker, 'echo', value)).toThrow(NotSerializableError);
+    await expect(primary.broadcast('echo', value)).rejects.toThrow(/^Cannot send payload\.err\.cause\.err: it is the Error whose cause holds it/);
+    expect(() => primary.store.set('looped', value)).toThrow(/^Cannot store the value of "looped", at value\.err\.cause\.err: it is the Error whose cause holds it/);
+    expect(primary.store.has('looped')).toBe(false);
+    const answer = await primary.send(worker, 'askPrimary', { type: 'loopedReply' }).catch((caught: unknown) => caught);
+    expect((answer as RemoteError).message).toContain(`Cannot send the reply to "loopedReply", field reply.err.cause.err${kReason}`);
+    // A cycle through a cause that V8 reads back (the holder written first) still crosses, both ways.
+    const readable: HostileValue = { kind: 'error-cause-readable', padLength: 0 };
+    await expect(primary.send(worker, 'tryHostile', { how: 'store', value: readable })).resolves.toEqual({ ok: true });
+    const [holder, held] = primary.store.get('hostile') as [{ err: Error }, Error];
+    expect(held.cause).toBe(holder);
+    expect(holder.err).toBe(held);
+    const echoed = (await primary.send(worker, 'echo', hostileValue(readable))) as [{ err: Error }, Error];
+    expect(echoed[1].cause).toBe(echoed[0]);
+    // Nobody was killed: the same worker answers, and no worker error or exit was seen.
+    await expect(primary.send(worker, 'whoami')).resolves.toMatchObject({ id: worker.id, pid: worker.pid });
+    expect(troubles).toEqual([]);
+  }, 90_000);
+
+  // Hostile t83 #10: the primary's store.set() threw V8's raw Error for what its serializer cannot
+  // copy ("#<SharedArrayBuffer> could not be cloned.", "Unserializable host object: ..."), where send() said NotSerializableError.
+  it('[H726] with advanced, the primary\'s store.set() of what V8 cannot copy is a NotSerializableError naming the key, with V8\'s error as cause', () => {
+    const primary = testPrimary({ serialization: 'advanced' });
+    const detached = new ArrayBuffer(8);
+    structuredClone(detached, { transfer: [detached] });
+    const uncopyable: Array<[string, unknown]> = [
+      ['sab', new SharedArrayBuffer(8)],
+      ['blob', new Blob(['hi'])],
+      ['port', new MessageChannel().port1],
+      ['key', createSecretKey(Buffer.from('abc'))],
+      ['detached', detached],
+      ['proxy', new Proxy([1, 2], {})],
+      ['arguments', (function (..._: unknown[]) { return arguments; })(1, 2)],
+      ['env', process.env],
+      ['nested', { deep: [{ sab: new SharedArrayBuffer(8) }] }],
+    ];
+    for (const [key, value] of uncopyable) {
+      let caught: unknown;
+      try {
+        primary.store.set(key, value);
+      } catch (error) {
+        caught = error;
+      }
+      expect({ key, isNotSerializable: caught instanceof NotSerializableError }).toEqual({ key, isNotSerializable: true });
+      const refusal = caught as NotSerializableError;
+      expect(refusal).toMatchObject({ code: 'ERR_NOT_SERIALIZABLE', storeKey: key, path: 'value' });
+      expect(refusal.message).toMatch(new RegExp(`^Cannot store the value of "${key}": V8's serializer cannot copy it \\([^\\n]{1,125}\\); store plain data \\(objects, arrays, strings, numbers, Buffers, Maps, Sets\\.\\.\\.\\) instead$`));
+      expect((refusal.cause as Error).message).toMatch(/could not be cloned|Unserializable host object/);
+      expect(primary.store.has(key)).toBe(false);
+      // compareAndSet() names its own argument.
+      expect(() => primary.store.compareAndSet(key, undefined, value)).toThrow(new RegExp(`^Cannot store the value of "${key}": V8's serializer cannot copy it`));
+    }
+    // What it can copy is stored as before.
+    primary.store.set('view', new Int32Array(new SharedArrayBuffer(8)));
+    expect(primary.store.get('view')).toEqual(new Int32Array(2));
   });
 });

@@ -1,4 +1,4 @@
-import { serialize } from 'node:v8';
+import { deserialize, serialize } from 'node:v8';
 import { describe, expect, it } from '@jest/globals';
 import { MessageTooLargeError, NotSerializableError } from '../../src/errors.js';
 import { checkPayload } from '../../src/messaging/payload-check.js';
@@ -239,8 +239,9 @@ describe('checkPayload', () => {
     it('[H28] counts an Error\'s cause; estimates a boxed String as its string; refuses what JSON would change in boxed primitives and Dates', () => {
       const error = new Error('small', { cause: { pad: 'x'.repeat(2e6) } });
       expect(() => checkPayload(error, 'advanced', limit, 't')).toThrow(MessageTooLargeError);
-      const looped = new Error('loop') as Error & { cause?: unknown };
-      looped.cause = looped;
+      // A cycle through an Error's cause that V8 reads back (the object first); `e.cause = e` is refused ([H725] below).
+      const looped = { error: new Error('loop') as Error & { cause?: unknown } };
+      looped.error.cause = looped;
       expect(checkPayload(looped, 'advanced', limit, 't') * 2).toBeGreaterThanOrEqual(wire(looped));
       expect(reason(new Error('x', { cause: () => 1 }), 'advanced')).toMatch(/^Cannot send payload\.cause: functions/);
       // Before: estimated at 6.2 MiB (each index as a key) and refused.
@@ -276,6 +277,56 @@ describe('checkPayload', () => {
       expect(checkPayload(payload, 'advanced', limit, 't')).toBeLessThan(100);
       expect(wire(payload)).toBeLessThan(100);
       expect(JSON.stringify(payload)).toBe('{"a":1}');
+    });
+
+    // Hostile t83 #2: V8 writes an Error whose cause leads back to it but cannot read it back, and
+    // the receiver died ("Unable to deserialize cloned data."). Refused exactly when V8 cannot.
+    it('[H725] with advanced, refuses an Error whose cause leads back to it, exactly when V8 cannot read it back, naming the reference', () => {
+      type Loose = Error & Record<string, unknown>;
+      const error = (message: string, cause?: unknown): Loose => (cause === undefined ? new Error(message) : new Error(message, { cause })) as Loose;
+      const shapes: Array<[string, () => unknown, string | undefined]> = [
+        ['e.cause = e', () => { const e = error('x'); e.cause = e; return e; }, 'payload.cause'],
+        ['{ err: e }, e.cause = { err: e }', () => { const e = error('x'); e.cause = { err: e }; return { err: e }; }, 'payload.err.cause.err'],
+        ['e.cause = [e]', () => { const e = error('x'); e.cause = [e]; return e; }, 'payload.cause[0]'],
+        ['e.cause = Map', () => { const e = error('x'); e.cause = new Map([[1, e]]); return e; }, 'payload.cause.get(1)'],
+        ['e.cause = Set', () => { const e = error('x'); e.cause = new Set([e]); return [e]; }, 'payload[0].cause.<entry>'],
+        ['a.cause = b, b.cause = a', () => { const a = error('a'); a.cause = error('b', a); return { a }; }, 'payload.a.cause.cause'],
+        ['TypeError, subclass, AggregateError', () => { class Own extends Error {} const list = [new TypeError('t'), new Own('o'), new AggregateError([], 'g')] as Loose[]; for (const e of list) e.cause = e; return list; }, 'payload[0].cause'],
+        ['a DOMException\'s field leads back', () => { const e = error('x'); e.cause = Object.assign(new DOMException('d'), { back: e }); return e; }, 'payload.cause.back'],
+        ['an object inheriting Error.prototype leads back', () => { const e = error('x'); e.cause = Object.assign(Object.create(Error.prototype) as object, { back: e }); return e; }, 'payload.cause.back'],
+        // Read back: each object exists before what it holds is read, or the Error was written whole first.
+        ['{ o }, o.e.cause = o', () => { const o: Record<string, unknown> = {}; o.e = error('x', o); return o; }, undefined],
+        ['[o, e], o.e = e, e.cause = o', () => { const o: Record<string, unknown> = {}; const e = error('x', o); o.e = e; return [o, e]; }, undefined],
+        ['the same Error twice', () => { const e = error('x', { a: 1 }); return [e, e, { e }]; }, undefined],
+        ['e.p = { e } (not the cause: not sent)', () => { const e = error('x'); e.p = { e }; return e; }, undefined],
+        ['AggregateError.errors holds itself (not sent)', () => { const g = new AggregateError([], 'g'); g.errors.push(g); return g; }, undefined],
+        ['a getter cause leading back (V8 writes only a data cause)', () => { const e = error('x'); Object.defineProperty(e, 'cause', { get: () => e }); return e; }, undefined],
+        ['a DOMException whose cause is itself', () => { const d = new DOMException('d') as DOMException & { cause?: unknown }; d.cause = d; return d; }, undefined],
+      ];
+      for (const [name, make, path] of shapes) {
+        let readBack = true;
+        try {
+          deserialize(serialize(make()));
+        } catch {
+          readBack = false;
+        }
+        const refusal = reason(make(), 'advanced');
+        expect({ name, readBack, refused: refusal !== undefined }).toEqual({ name, readBack: path === undefined, refused: path !== undefined });
+        if (path === undefined) continue;
+        expect({ name, at: refusal!.slice(0, refusal!.indexOf(': it is')) }).toEqual({ name, at: `Cannot send ${path}` });
+        expect(refusal).toMatch(/: it is the Error whose cause holds it .*cannot read it back, so the receiver would fail with "Unable to deserialize cloned data\."/);
+      }
+      // The deserializer's error is the cause.
+      const e = error('x');
+      e.cause = e;
+      let caught: NotSerializableError | undefined;
+      try {
+        checkPayload(e, 'advanced', limit, 't');
+      } catch (thrown) {
+        caught = thrown as NotSerializableError;
+      }
+      expect(caught).toMatchObject({ path: 'payload.cause', code: 'ERR_NOT_SERIALIZABLE' });
+      expect(String((caught!.cause as Error).message)).toMatch(/Unable to deserialize cloned data/);
     });
   });
 });

@@ -19,8 +19,9 @@
  * (`readStored`, `storedEntries`): their reply is serialized anyway.
  */
 import { loadUtil, loadV8 } from '../../builtins.js';
+import { describeThrown, readProperty } from '../../readable-error.js';
 import { missingNextError } from '../../store-missing-next.js';
-import { describeValue, InvalidArgumentError, ShutdownInProgressError, StoreFullError } from '../../errors.js';
+import { describeValue, InvalidArgumentError, NotSerializableError, ShutdownInProgressError, StoreFullError } from '../../errors.js';
 import { checkHeldPayload } from '../../messaging/payload-check.js';
 import { storedValuePath } from '../../messaging/payload-walk.js';
 import { checkStoreKey, checkStorePrefix } from '../../store-key.js';
@@ -70,6 +71,18 @@ export function copyStoreValue(value: unknown, serialization: StoreLimits['seria
   if (serialization === 'json') return JSON.parse(JSON.stringify(value)) as unknown;
   const v8 = loadV8();
   return v8.deserialize(v8.serialize(value)) as unknown;
+}
+
+/** The longest part of the serializer's message a refusal quotes: "Unserializable host object: " goes on with the object's whole inspection (process.env's every variable). */
+const kMaxQuotedChars = 120;
+
+/** Why the primary's store could not copy a value in: the serializer's message, its first line cut short (the whole is the refusal's `cause`). */
+function uncopyableReason(error: unknown): string {
+  // Its message alone: the error is V8's, from Node's realm (not `instanceof Error` in a vm context, as under Jest).
+  const own = typeof error === 'object' && error !== null ? readProperty(error, 'message') : undefined;
+  const message = (typeof own === 'string' ? own : describeThrown(error)).split('\n', 1)[0]!;
+  const quoted = message.length > kMaxQuotedChars ? `${message.slice(0, kMaxQuotedChars)}...` : message;
+  return `V8's serializer cannot copy it (${quoted}); store plain data (objects, arrays, strings, numbers, Buffers, Maps, Sets...) instead`;
 }
 
 /**
@@ -195,7 +208,8 @@ export class SharedStore {
   /**
    * Stores a copy of `value` as workers read it (through the cluster's serialization: with
    * JSON a Date becomes its ISO string); changing `value` afterwards changes nothing stored.
-   * `value` must be able to cross IPC.
+   * `value` must be able to cross IPC, and with `advanced` be one V8's serializer can copy (not a
+   * SharedArrayBuffer, a Blob, process.env...).
    * @throws NotSerializableError, MessageTooLargeError (a value over `maxMessageBytes`),
    *   InvalidArgumentError (a bad key or an undefined value), StoreFullError (the write would take
    *   the store past `maxStoreBytes` or `maxStoreKeys`), ShutdownInProgressError (the primary has
@@ -211,7 +225,7 @@ export class SharedStore {
     this.#checkRoom(key, bytes, previous);
     // The primary's own object is copied, as a worker's arrives copied: changed after set(), it
     // would change the stored value behind the store's back (and could no longer be sent).
-    if (source === 'primary') value = this.#copy(value);
+    if (source === 'primary') value = this.#copyIn(key, value);
     this.#write(key, { value, bytes }, previous);
     this.#onChange({ key, value, previous: previous?.value, deleted: false, source }, false);
   }
@@ -242,6 +256,21 @@ export class SharedStore {
   /** `value` as a worker would receive it: through the cluster's serialization. */
   #copy(value: unknown): unknown {
     return copyStoreValue(value, this.#limits.serialization);
+  }
+
+  /**
+   * The copy `set()` stores of the primary's own `value`. What V8's serializer cannot copy (a
+   * SharedArrayBuffer, a Blob, process.env, a detached ArrayBuffer, a Proxy, an `arguments`
+   * object: the walk lets them by) is a NotSerializableError naming the key, the serializer's
+   * error its cause (hostile t83 #10: before, the raw Error, such as "#<SharedArrayBuffer> could
+   * not be cloned.", where send() said NotSerializableError).
+   */
+  #copyIn(key: string, value: unknown): unknown {
+    try {
+      return this.#copy(value);
+    } catch (error) {
+      throw new NotSerializableError('value', uncopyableReason(error), { cause: error, storeKey: key });
+    }
   }
 
   /** Refuses a write of `bytes` at `key` (replacing `previous`) that would pass a budget. */

@@ -26,12 +26,14 @@ describe('clusterkit stop: why the primary killed a worker', () => {
   });
 
   // Newcomer t82 #2: "Its stop had 3000 ms: raise --shutdown-timeout ... if it needs longer", for a worker whose loop was blocked the whole stop.
-  it('[H735] a worker blocked through its whole stop, killed at the shutdown timeout: said so, with no advice to raise the timeout', async () => {
+  // Retest t85: blocked seconds before the stop, its one ping in flight was older than the stop, and the advice came back.
+  it.each(['at once', 'once said silent'])('[H735] a worker blocked through its whole stop (the stop %s), killed at the shutdown timeout: said so, with no advice to raise the timeout', async (when) => {
     const runtime = runtimeDir();
     const port = await freePort();
     const run = startCli(['run', 'test/fixtures/cli-answers-then-blocks.mjs', '-w', '1', '--name', 'blockedstop', '--shutdown-timeout', '3s'], { runtime, env: { PORT: String(port) } });
     await run.waitFor(/service blockedstop started/);
     await get(`http://127.0.0.1:${port}/spin`, 20_000);
+    if (when === 'once said silent') await run.waitFor(/WARN worker 1 silent for/);
     const stop = await cli(['stop', 'blockedstop'], { runtime });
     expect(stop).toMatchObject({ code: 3, stdout: 'stopped blockedstop: 0 workers stopped gracefully, 1 killed (still running at the shutdown timeout, 3.0 s; silent through its whole stop, its event loop most likely blocked)\n' });
     // A worker killed at the timeout: run exits 1 (docs/cli.md, exit codes).

@@ -249,8 +249,7 @@ async function runStop(pool: WorkerPool, record: WorkerRecord, timeoutMs: number
   record.isKilledToStop = true;
   // The shutdown's timeout, as its caller gave it (the wait before the workers' stop used part of it).
   record.killedAtStopTimeoutMs = shownTimeoutMs;
-  const stopAskedAt = record.askedToStopAt;
-  if (stopAskedAt !== undefined && record.isPinging && record.pingSentAt >= stopAskedAt && record.lastHeardAt() < stopAskedAt) record.silentThroughStopMs = Date.now() - record.lastHeardAt();
+  if (pool.isSilentThroughStop(record)) record.silentThroughStopMs = Date.now() - record.lastHeardAt();
   // The wait for the exit starts once the SIGKILL is sent, after the list of its processes.
   await killWorker(record);
   return (await settleWithin(record.whenExited.promise, kKillWaitMs)) ? stopOutcome(record) : 'killed';

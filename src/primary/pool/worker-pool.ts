@@ -225,6 +225,19 @@ export class WorkerPool {
     return isSilent(record, this.#context.options.heartbeat, now);
   }
 
+  /**
+   * Whether `record`, being stopped, has been unheard since before its stop began, with a ping
+   * of ours waiting at least one heartbeat interval for its answer: its event loop was blocked
+   * (or its process stopped) through the stop. The ping may be older than the stop (retest t85:
+   * a worker already silent as its stop came had its one ping in flight from before, and was told
+   * to have a longer timeout). A worker that drains answers within the interval.
+   */
+  isSilentThroughStop(record: WorkerRecord, now: number = Date.now()): boolean {
+    const { heartbeat } = this.#context.options;
+    const askedAt = record.askedToStopAt;
+    return heartbeat !== false && askedAt !== undefined && record.isPinging && now - record.pingSentAt >= heartbeat.intervalMs && record.lastHeardAt() < askedAt;
+  }
+
   /** The live worker of the active slot named `name`. */
   recordByName(name: string): WorkerRecord | undefined {
     for (const slot of this.#slots) {

@@ -86,4 +86,40 @@ describe('shared store: writes from its own listeners, and the primary\'s compar
     await until(async () => (await primary.send(worker!, 'twiceSeen', undefined)).length >= 3, 10_000, 'the second watch still told');
     expect(await primary.send(worker!, 'twiceSeen', undefined)).toEqual([1, 1, 2]);
   });
+
+  // Hostile t84 #2: with the changes told in order (H729), a listener writing on every change looped forever (1.5 GB in 12 s).
+  it('[H744] a storeChange listener that writes on every change is stopped after 10 000 chained changes, with a named error at the write', async () => {
+    const primary = testPrimary({ workerCount: 1 }, 'watch-worker.ts');
+    const [worker] = await primary.start();
+    let told = 0;
+    primary.on('storeChange', () => {
+      told++;
+      primary.store.set('lastChangeAt', told);
+    });
+    expect(() => primary.store.set('a', 1)).toThrow(expect.objectContaining({ name: 'InvalidStateError', message: expect.stringContaining("'storeChange' listeners wrote the store 10000 times in a row") }));
+    expect(told).toBe(10_000);
+    expect(primary.store.get('a')).toBe(1);
+    // A worker's write that sets it off is refused the same way; the primary and the worker go on.
+    await expect(primary.send(worker!, 'storeSet', { key: 'b', value: 2 })).rejects.toMatchObject({ remoteMessage: expect.stringContaining("'storeChange' listeners wrote the store 10000 times in a row") });
+    expect(primary.store.get('b')).toBe(2);
+    primary.removeAllListeners('storeChange');
+    await primary.send(worker!, 'storeSet', { key: 'c', value: 3 });
+    expect(primary.state).toBe('running');
+  });
+
+  // Hostile t84 #4: the lease's own removal loop deleted a key a listener had written meanwhile.
+  it('[H745] a key the primary writes as a worker\'s other ephemeral key is removed at its exit is the primary\'s, and stays', async () => {
+    const primary = testPrimary({ workerCount: 1 }, 'watch-worker.ts');
+    const [worker] = await primary.start();
+    primary.on('storeChange', ({ key, deleted }: StoreChange) => {
+      if (key === 'leader' && deleted) primary.store.set('leaderInfo', 'vacant');
+    });
+    await primary.send(worker!, 'storeSet', { key: 'leader', value: worker!.id, ephemeral: true });
+    await primary.send(worker!, 'storeSet', { key: 'leaderInfo', value: { since: 1 }, ephemeral: true });
+    await primary.stopWorker(worker!);
+    await until(() => !primary.store.has('leader'), 10_000, 'the lease released');
+    // Before: deleted as the worker's, after the listener's write.
+    expect(primary.store.get('leaderInfo')).toBe('vacant');
+    expect(primary.store.stats().ephemeralKeys).toBe(0);
+  });
 });

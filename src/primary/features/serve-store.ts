@@ -12,10 +12,18 @@ import { copyStoreValue, readStored, SharedStore, storedEntries, type StoreChang
 import { StoreLeases } from './store-leases.js';
 import { StoreWatchers } from './store-watchers.js';
 import { ChangeQueue } from './change-queue.js';
+import { toError } from '../../to-error.js';
 
 export function serveStore({ options, system, emit, listens, reportWarning, lifecycle }: Pick<PrimaryContext, 'options' | 'system' | 'emit' | 'listens' | 'reportWarning' | 'lifecycle'>): SharedStore {
   const watchers = new StoreWatchers(reportWarning, options);
-  const leases = new StoreLeases((key, owner) => store.delete(key, owner.handle));
+  const leases = new StoreLeases((key, owner) => {
+    try {
+      store.delete(key, owner.handle);
+    } catch (error) {
+      // Its listeners' runaway writes (change-queue.ts): said, never an unhandled rejection of the worker's exit.
+      reportWarning(toError(error));
+    }
+  });
   const told = new ChangeQueue((change) => {
     // Listeners get copies (H297): the value is the stored object, and `previous` may still be
     // on its way to a watcher held back under back-pressure. Copied only when someone listens.

@@ -49,6 +49,10 @@ export class StoreLeases {
     const keys = this.#keys.get(record) ?? new Set<string>();
     this.#keys.delete(record);
     for (const key of keys) {
+      // Untied meanwhile: a 'storeChange' listener told of an earlier key's removal wrote this
+      // one (hostile t84 #4: `leaderInfo` set to "vacant" as `leader` went, then deleted as the
+      // worker's). The set is detached, so untie() reaches only the owner map.
+      if (this.#owners.get(key) !== record) continue;
       this.#owners.delete(key);
       this.remove(key, record);
     }

@@ -317,6 +317,8 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const env = isOtherEnv ? ', with the env in force (the one it replaces ran with the env of a reload that failed, which is not in force)' : '';
     logger[isOtherEnv ? 'info' : level]({ ...ids(worker), previous: previous.id, delayMs, attempt }, `worker ${worker.id} replaces worker ${previous.id}${env}`);
   });
+  /** A worker found silent on the tick that kills it: why (undefined for the heap's words), for its unresponsive line. */
+  const silenceAtKill = new Map<WorkerHandle, string | undefined>();
   primary.on('workerSilent', ({ worker, silentMs, nearHeapLimit }) => {
     // A process stopped by a signal or a debugger is not blocked: /proc says so (hostile t32 LOW-2, H311).
     const paused = worker.pid !== undefined && isPaused(worker.pid);
@@ -325,8 +327,16 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     // New connections too when it listens on a port whose connections the primary hands out (round-robin scheduling, H378).
     const passedOver = isOnSteeredPort(worker.clusterWorker) ? 'new connections, roundRobin() and sticky sessions' : 'roundRobin() and sticky sessions';
     // Found silent on the tick that kills it (H585): no "until it answers" for a worker killed now (retest t60).
-    const then = recordOf(worker)?.isUnresponsive === true ? 'past the heartbeat timeout already, so it is killed now' : `${passedOver} pass it over until it answers`;
-    logger.warn({ ...ids(worker), silentMs, ...(paused ? { paused } : {}), ...heapFields(paused ? undefined : nearHeapLimit) }, `worker ${worker.id} silent for ${formatElapsed(silentMs)}, ${why}: ${then}`);
+    const isKilledNow = recordOf(worker)?.isUnresponsive === true;
+    const then = isKilledNow ? 'past the heartbeat timeout already, so it is killed now' : `${passedOver} pass it over until it answers`;
+    const fields = { ...ids(worker), silentMs, ...(paused ? { paused } : {}), ...heapFields(paused ? undefined : nearHeapLimit) };
+    const line = `worker ${worker.id} silent for ${formatElapsed(silentMs)}, ${why}: ${then}`;
+    if (!isKilledNow) return logger.warn(fields, line);
+    // Its unresponsive line, in the same turn, says it (retest t85: a WARN, an ERROR and a WARN for one hang); the heap's words are that line's own.
+    silenceAtKill.set(worker, paused || nearHeapLimit === undefined ? why : undefined);
+    queueMicrotask(() => {
+      if (silenceAtKill.delete(worker)) logger.warn(fields, line);
+    });
   });
   primary.on('workerSilenceEnd', ({ worker, silentMs }) => logger.info({ ...ids(worker), silentMs }, `worker ${worker.id} answers again after ${formatElapsed(silentMs)} silent`));
   primary.on('workerUnresponsive', ({ worker, silentMs, primaryBlockedMs, nearHeapLimit }) => {
@@ -343,7 +353,11 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const blockedText = primaryBlockedMs === undefined ? '' : `, ${wholeMs(primaryBlockedMs)} ms of them while the primary itself was blocked`;
     const blockedField = primaryBlockedMs === undefined ? {} : { primaryBlockedMs };
     killing.set(worker, { why: `it did not answer heartbeats for ${wholeMs(silentMs)} ms${blockedText}${pausedText}${past}${heapText}`, fields: { silentMs, ...blockedField, ...(paused ? { paused } : {}), ...(timeoutMs === undefined ? {} : { heartbeatTimeoutMs: timeoutMs }), ...heapFields(pressure) } });
-    if (timeoutMs === undefined) logger.error({ ...ids(worker), silentMs, ...blockedField, ...heapFields(pressure) }, `worker ${worker.id} unresponsive, killing it${heapText}`);
+    const isSilenceHeld = silenceAtKill.has(worker);
+    const silentWhy = silenceAtKill.get(worker);
+    silenceAtKill.delete(worker);
+    const silence = !isSilenceHeld ? '' : ` (silent for ${formatElapsed(silentMs)}${silentWhy === undefined ? '' : `, ${silentWhy}`}, past the heartbeat timeout)`;
+    if (timeoutMs === undefined) logger.error({ ...ids(worker), silentMs, ...blockedField, ...heapFields(pressure) }, `worker ${worker.id} unresponsive${silence}, killing it${heapText}`);
     else
       logger.error(
         { ...ids(worker), silentMs, ...blockedField, heartbeatTimeoutMs: timeoutMs, ...heapFields(pressure) },

@@ -296,7 +296,7 @@ describe('a silent worker', () => {
     expect(primary.stats()).toEqual([expect.objectContaining({ state: 'ready', silentMs: undefined, healthAgeMs: undefined, isSilent: false })]);
     expect(await primary.metrics()).not.toContain('clusterkit_worker_silent_seconds{');
   });
-  it('[H585] whose heartbeat timeout is its silence threshold too is reported silent before it is killed, as events.md promises', async () => {
+  it('[H585][H746] whose heartbeat timeout is its silence threshold too is reported silent before it is killed, as events.md promises, in one line with its kill', async () => {
     // Silent after min(timeout, max(2 intervals, 1 s)) = 3 s: the timeout itself. The tick that
     // first finds the silence also kills (before: workerUnresponsive with no workerSilent). The
     // same comes of a first late tick already past the timeout on a busy machine.
@@ -310,7 +310,9 @@ describe('a silent worker', () => {
     await block(primary, hung, 'silent-kill');
     await killed;
     expect(order).toEqual([`silent ${hung.id}`, `unresponsive ${hung.id}`]);
-    // Its line says it is killed now, not "pass it over until it answers" (retest t60).
-    expect(text()).toMatch(new RegExp(`WARN worker ${hung.id} silent for [\\d.]+ s, its event loop most likely blocked: past the heartbeat timeout already, so it is killed now`));
+    // Its unresponsive line says it, killed now, not "pass it over until it answers" (retest t60);
+    // no WARN of its own besides (retest t85: a WARN, an ERROR, then the kill's WARN, for one hang).
+    expect(text()).toMatch(new RegExp(`ERROR worker ${hung.id} unresponsive \\(silent for [\\d.]+ s, its event loop most likely blocked, past the heartbeat timeout\\), killing it`));
+    expect(text()).not.toContain(`worker ${hung.id} silent for`);
   });
 });

@@ -256,6 +256,14 @@ function linkTarget(path: string): string {
  * cluster, naming nothing that would explain it.
  */
 export function lookedInClause(directory: string, env: NodeJS.ProcessEnv = process.env): string {
-  const from = env.XDG_RUNTIME_DIR ? `$XDG_RUNTIME_DIR/clusterkit` : 'XDG_RUNTIME_DIR is not set here';
+  const runtime = env.XDG_RUNTIME_DIR;
+  // One set but not used is said as such (retest t85: "/tmp/clusterkit-0 ($XDG_RUNTIME_DIR/clusterkit)").
+  const ignored = runtime ? ignoredRuntimeDirReason(runtime) : undefined;
+  const from = !runtime ? 'XDG_RUNTIME_DIR is not set here' : ignored === undefined ? '$XDG_RUNTIME_DIR/clusterkit' : `XDG_RUNTIME_DIR ${ignored}, so it is not used`;
   return `; looked in ${directory} (${from}): a cluster started with another XDG_RUNTIME_DIR, or by another user, is not seen`;
+}
+
+/** `clusterkit ls` / `status` with no cluster running, with where it looked (retest t85: `No cluster is running.` alone). */
+export function noClusterLine(directory: string = controlDirectory()): string {
+  return `No cluster is running (for this user${lookedInClause(directory)}).\n`;
 }

@@ -41,7 +41,7 @@ describe('control socket', () => {
         // Their two lines each, kept in the control directory (H417): gone, they have written them.
         ` Its workers, orphaned when its last primary was killed or crashed, left ${pids.length * 2} lines on how they stopped: "clusterkit logs phoenix" shows them.\n`,
     );
-    expect((await cli(['list'], { runtime })).stdout).toBe('No cluster is running.\n');
+    expect((await cli(['list'], { runtime })).stdout).toMatch(/^No cluster is running \(for this user; looked in [^\n]*\/clusterkit \(\$XDG_RUNTIME_DIR\/clusterkit\): a cluster started with another XDG_RUNTIME_DIR, or by another user, is not seen\)\.\n$/);
 
     const second = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'phoenix'], { runtime, env: { PORT: String(await freePort()) } });
     await second.waitFor(/service phoenix started/);

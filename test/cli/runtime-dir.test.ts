@@ -71,4 +71,17 @@ describe('clusterkit: XDG_RUNTIME_DIR that cannot be the runtime directory', () 
     expect(await run.exited()).toBe(0);
     expect(existsSync(join(tmp, 'missing'))).toBe(false);
   });
+
+  // Retest t85 (#5): `ls` said only "No cluster is running.", and a set but ignored XDG_RUNTIME_DIR was named as its source.
+  it('[H747] ls, status and a named command with no cluster say where they looked: the variable not set, or set and not used', async () => {
+    const tmp = runtimeDir();
+    const fallback = join(tmp, `clusterkit-${kUid}`);
+    const notSet = `No cluster is running (for this user; looked in ${fallback} (XDG_RUNTIME_DIR is not set here): a cluster started with another XDG_RUNTIME_DIR, or by another user, is not seen).\n`;
+    expect(await cli(['ls'], { runtime: tmp, env: { TMPDIR: tmp, XDG_RUNTIME_DIR: '' } })).toMatchObject({ code: 0, stdout: notSet });
+    expect(await cli(['status'], { runtime: tmp, env: { TMPDIR: tmp, XDG_RUNTIME_DIR: '' } })).toMatchObject({ code: 0, stdout: notSet });
+    const missing = join(tmp, 'missing');
+    const named = await cli(['status', 'api'], { runtime: tmp, env: { TMPDIR: tmp, XDG_RUNTIME_DIR: missing } });
+    expect(named.code).toBe(4);
+    expect(named.stderr).toContain(`No cluster is running (for this user; looked in ${fallback} (XDG_RUNTIME_DIR names no existing directory, so it is not used): a cluster started with another XDG_RUNTIME_DIR, or by another user, is not seen)`);
+  });
 });

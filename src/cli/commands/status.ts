@@ -3,7 +3,7 @@
  */
 import { ClusterNotRunningError, ControlSocketError } from '../../errors.js';
 import { surveyCluster, surveyClusters } from '../../control/control-client.js';
-import { controlDirectory } from '../../control/runtime-dir.js';
+import { controlDirectory, noClusterLine } from '../../control/runtime-dir.js';
 import type { ClusterStatus } from '../../control/control-protocol.js';
 import { parseClusterName, parseDuration } from '../arg-values.js';
 import { formatList, formatStatus } from '../format-status.js';
@@ -50,7 +50,8 @@ export async function listCommand(args: string[]): Promise<number | 'help'> {
   // "No cluster is running." only when none is: a cluster that did not answer still runs; in
   // the JSON too, as an entry that says so (H521: `[]` read as "no cluster" to a script).
   if (values.json) process.stdout.write(`${JSON.stringify(surveyJson(statuses, unanswered, ({ workers, ...summary }) => ({ ...summary, workers: workers.length })), null, 2)}\n`);
-  else if (statuses.length > 0 || unanswered.length === 0) process.stdout.write(formatList(statuses));
+  else if (statuses.length > 0) process.stdout.write(formatList(statuses));
+  else if (unanswered.length === 0) process.stdout.write(noClusterLine());
   return reportUnanswered(unanswered);
 }
 
@@ -83,7 +84,7 @@ function jsonOf(value: unknown, isWatch: boolean): string {
 }
 
 function renderText(statuses: ClusterStatus[], name: string | undefined): string {
-  if (statuses.length === 0) return name === undefined ? 'No cluster is running.\n' : '';
+  if (statuses.length === 0) return name === undefined ? noClusterLine() : '';
   return statuses.map(formatStatus).join('\n');
 }
 

@@ -6,6 +6,7 @@ import { loadOs } from './builtins.js';
 import { escapeControlChars, escapeRawInJson } from './control/control-chars.js';
 import { describeThrown, isError, readProperty, toReadableError } from './readable-error.js';
 import { writeOwnLine } from './line-start.js';
+import { checkNoExtraArguments } from './extra-arguments.js';
 
 /** The subset of pino's API clusterkit calls: `logger.info({ workerId: 3 }, 'worker ready')`. */
 export interface Logger {
@@ -49,6 +50,7 @@ export interface LineLoggerOptions {
  * one line, and nothing in it moves the cursor, clears the screen or reorders the text.
  */
 export function createLineLogger(options: LineLoggerOptions = {}): Logger {
+  if (arguments.length > 1) checkNoExtraArguments('createLineLogger()', arguments, ['options']);
   const name = escapeControlChars(options.name ?? 'clusterkit');
   return makeLogger(options, (level, fields, message) => {
     const details = Object.entries(fields)
@@ -67,6 +69,7 @@ export function createLineLogger(options: LineLoggerOptions = {}): Logger {
  * standard serializer.
  */
 export function createJsonLogger(options: LineLoggerOptions = {}): Logger {
+  if (arguments.length > 1) checkNoExtraArguments('createJsonLogger()', arguments, ['options']);
   const name = options.name ?? 'clusterkit';
   const host = loadOs().hostname();
   // JSON escapes C0 itself (a line stays a line); the C1 and Unicode controls it leaves raw

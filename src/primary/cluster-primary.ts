@@ -81,7 +81,7 @@ export class ClusterPrimary<
   constructor(options?: PrimaryOptions) {
     super();
     // A subclass without a constructor of its own passes on every argument (retest t81).
-    if (arguments.length > 1) checkNoExtraArguments(`new ${new.target.name}()`, arguments, ['options']);
+    if (arguments.length > 1) checkNoExtraArguments(`new ${new.target === ClusterPrimary ? 'ClusterPrimary' : new.target.name}()`, arguments, ['options']);
     // Reloads, requests cut and connections reset are counted for /metrics whether or not the app listens (H375).
     const outcomes = new OutcomeCounts();
     const events = safeEmitter(this as unknown as EventEmitter, 'primary');
@@ -326,7 +326,9 @@ export class ClusterPrimary<
       if (state !== 'stopping' && state !== 'stopped') for (const warning of healthMinimumWarnings(this, workers, 'start', minimum)) this.#context.reportWarning(warning);
       return {
         address: listener.address,
-        close: () => {
+        close: (...extra: unknown[]) => {
+          const refused = extraArgumentError('close()', extra, []);
+          if (refused !== undefined) return Promise.reject(refused);
           untrack();
           if (this.#healthAddress === shown) this.#healthAddress = undefined;
           return listener.close();

@@ -33,6 +33,7 @@ import { describeStartFailure } from './start-failure.js';
 import { describeWorkerCount } from '../primary/worker-count-line.js';
 import { shellWord } from '../shell-word.js';
 import { lifecycleOf } from '../primary/lifecycle/primary-lifecycle.js';
+import { checkNoExtraArguments, extraArgumentError } from '../extra-arguments.js';
 
 export interface ServicePrimarySpec {
   /** Log prefix and status name. */
@@ -177,6 +178,8 @@ class RunningService implements PrimaryService {
   }
 
   status(): ClusterStatus {
+    // Retest t85 (1i): the service's calls refuse an argument they do not take, as ClusterPrimary's do (H716).
+    if (arguments.length > 0) checkNoExtraArguments('status()', arguments, []);
     const { inFlagNames } = this.spec;
     const optionNames = inFlagNames === undefined ? 'api' : 'flags';
     const found = clusterStatus(this.primary, { name: this.spec.name, script: this.spec.module.path, startedAt: this.#startedAt, targetWorkers: () => this.workerCount, optionNames });
@@ -199,26 +202,32 @@ class RunningService implements PrimaryService {
   }
 
   describe(): ClusterDescription {
+    if (arguments.length > 0) checkNoExtraArguments('describe()', arguments, []);
     const { spec } = this;
     const given = spec.settings ?? { scriptArgs: spec.primaryOptions.workerArgs ?? [], envNames: Object.keys(spec.primaryOptions.env ?? {}) };
     return { ...this.status(), settings: clusterSettings(this.primary, { ...given, countReason: spec.workerCountReason, health: this.healthAddress }) };
   }
 
   async scale(count: number): Promise<void> {
+    if (arguments.length > 1) checkNoExtraArguments('scale()', arguments, ['count']);
     await this.primary.scale(count);
   }
 
   /** A rolling reload; `requestedBy` and `env` as `ClusterPrimary.reload()`'s, and resolves with its `ReloadReport` as that does. */
   reload(options: { requestedBy?: ReloadRequester; env?: Record<string, string | undefined> } = {}): Promise<ReloadReport> {
+    const refused = arguments.length > 1 ? extraArgumentError('reload()', arguments, ['options']) : undefined;
+    if (refused !== undefined) return Promise.reject(refused);
     return this.primary.reload(options);
   }
 
   /** A newer watched change supersedes the `--watch` reload under way, if a replacement of it is still starting (H388); as `ClusterPrimary.supersedeReload()`. */
   supersedeReload(change: { files: readonly string[]; changedAt?: number }): boolean {
+    if (arguments.length > 1) checkNoExtraArguments('supersedeReload()', arguments, ['change']);
     return this.primary.supersedeReload(change);
   }
 
   async stop(): Promise<ShutdownReport> {
+    if (arguments.length > 0) checkNoExtraArguments('stop()', arguments, []);
     const report = await this.primary.shutdown();
     this.control?.close();
     return report;

@@ -15,6 +15,7 @@ import { useWorkerLogger } from '../worker/worker-logger.js';
 import { exitAfterStartFailure, isStartInterrupted } from './start-failure.js';
 import { kHealthPortOption } from './service-health-option.js';
 import { importModule } from '../import-module.js';
+import { checkNoExtraArguments } from '../extra-arguments.js';
 
 export type { PrimaryService } from './service-primary.js';
 export type { ServiceHealthOptions } from './service-health-option.js';
@@ -66,6 +67,7 @@ export type ClusteredService<Module extends object = WorkerModuleNamespace> = Pr
 export async function startClusteredService<Module extends object = WorkerModuleNamespace>(
   options: ClusteredServiceOptions<Module>,
 ): Promise<ClusteredService<Module>> {
+  if (arguments.length > 1) checkNoExtraArguments('startClusteredService()', arguments, ['options']);
   const normalized = normalizeServiceOptions(options);
   return cluster.isWorker ? startWorker(normalized) : startPrimary(normalized);
 }

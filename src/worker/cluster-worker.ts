@@ -62,7 +62,7 @@ export class ClusterWorker<
   constructor(options?: WorkerOptions) {
     super();
     // A subclass without a constructor of its own passes on every argument (retest t81).
-    if (arguments.length > 1) checkNoExtraArguments(`new ${new.target.name}()`, arguments, ['options']);
+    if (arguments.length > 1) checkNoExtraArguments(`new ${new.target === ClusterWorker ? 'ClusterWorker' : new.target.name}()`, arguments, ['options']);
     const context = createWorkerContext(normalizeWorkerOptions(options), safeEmitter(this as unknown as EventEmitter, 'worker'), {
       init: () => this._init(),
       destroy: () => this._destroy(),

@@ -9,7 +9,7 @@ import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { ClusterPrimary, ClusterWorker, CrashLoopError, InvalidOptionError, startClusteredService } from '../../src/index.js';
+import { ClusterPrimary, ClusterWorker, createJsonLogger, createLineLogger, CrashLoopError, defineConfig, InvalidOptionError, startClusteredService } from '../../src/index.js';
 import { onCleanup } from '../helpers/cleanup.js';
 import { fixture, kDefaultFixture, testOptions, testPrimary } from '../helpers/primary.js';
 
@@ -327,6 +327,30 @@ describe('option checks', () => {
     const lone = new ClusterWorker();
     await expect(lone.store.set('k', 1, revoked() as never)).rejects.toMatchObject({ name: 'InvalidArgumentError', message: expect.stringContaining("Store write options are { ephemeral?: boolean }; reading them threw TypeError: Cannot perform 'IsArray' on a proxy that has been revoked") });
     expect(primary.state).toBe('running');
+  });
+
+  // Retest t85 (1i): the calls outside the two classes took an extra argument without a word, and the base class was named `_ClusterWorker`.
+  it('[H748] refuses an extra argument to startClusteredService(), the loggers, defineConfig() and the listeners\' close()', async () => {
+    const primary = testPrimary({ workerCount: 0 });
+    await primary.start();
+    const health = await primary.listenHealth({ port: 0 });
+    const sticky = await primary.listenSticky({ port: 0 });
+    const calls: Array<[() => unknown, string]> = [
+      [() => (startClusteredService as (...args: unknown[]) => Promise<unknown>)({ workerModule: fixture('runner-empty-module.ts'), handleSignals: false }, 'x'), 'startClusteredService() takes one argument, options: received "x" as argument 2'],
+      [() => (createLineLogger as (...args: unknown[]) => unknown)({}, 'x'), 'createLineLogger() takes one argument, options'],
+      [() => (createJsonLogger as (...args: unknown[]) => unknown)({}, 'x'), 'createJsonLogger() takes one argument, options'],
+      [() => (defineConfig as (...args: unknown[]) => unknown)({ apps: [] }, 'x'), 'defineConfig() takes one argument, config'],
+      [() => (health.close as (...args: unknown[]) => Promise<void>)('x'), 'close() takes no argument: received "x" as argument 1'],
+      [() => (sticky.close as (...args: unknown[]) => Promise<void>)('x'), 'close() takes no argument: received "x" as argument 1'],
+      [() => new (ClusterWorker as new (...args: unknown[]) => unknown)({}, 'x'), 'new ClusterWorker() takes one argument, options'],
+    ];
+    for (const [call, said] of calls) {
+      const error = (await Promise.resolve().then(call).then(() => undefined, (thrown: unknown) => thrown)) as Error;
+      expect(error).toMatchObject({ name: 'InvalidArgumentError', message: expect.stringContaining(said) });
+    }
+    // Not closed by the refused calls; closed now.
+    await health.close();
+    await sticky.close();
   });
 
   // Before: 10 000-character names, names with newlines or bidi overrides were accepted.

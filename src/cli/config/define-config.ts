@@ -6,6 +6,8 @@
  */
 
 /** Milliseconds, or a string with a unit: `'500ms'`, `'10s'`, `'1.5m'`, `'2h'`. */
+import { checkNoExtraArguments } from '../../extra-arguments.js';
+
 export type ConfigDuration = number | `${number}${'ms' | 's' | 'm' | 'h'}`;
 
 /** MiB, or a string with a unit: `'512M'`, `'1G'`, `'300MiB'`, `'1536K'`. */
@@ -166,5 +168,6 @@ export interface ClusterKitConfig {
  * });
  */
 export function defineConfig(config: ClusterKitConfig): ClusterKitConfig {
+  if (arguments.length > 1) checkNoExtraArguments('defineConfig()', arguments, ['config']);
   return config;
 }

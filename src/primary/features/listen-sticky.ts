@@ -25,6 +25,7 @@ import { countLatest, RateLimitedWarning, type Counted } from '../pool/rate-limi
 import type { WorkerRecord } from '../pool/worker-record.js';
 import { halfOpenFiles } from '../pool/cluster-listens.js';
 import type { StickyRefusedReason } from '../primary-events.js';
+import { extraArgumentError } from '../../extra-arguments.js';
 
 /** What sticky sessions take from the primary's context. */
 type StickyContext = Pick<PrimaryContext, 'pool' | 'reportError' | 'lifecycle' | 'emit'>;
@@ -84,8 +85,9 @@ export async function listenSticky(context: StickyContext, input: StickyOptions)
   let closing: Promise<void> | undefined;
   const listener: StickyListener = {
     address: server.address() as AddressInfo,
-    close: () =>
-      (closing ??= new Promise<void>((resolve) => {
+    close: (...extra: unknown[]) => {
+      const refused = extraArgumentError('close()', extra, []);
+      return refused !== undefined ? Promise.reject(refused) : (closing ??= new Promise<void>((resolve) => {
         // Not server.close()'s callback (H245): with sockets handed to workers, Node waits on
         // those workers' socket lists, and once every such worker has exited (a reload, a crash)
         // it never calls back. The listening handle is closed by the call itself, which is all
@@ -94,7 +96,8 @@ export async function listenSticky(context: StickyContext, input: StickyOptions)
         // No connection is dispatched once it is closed: the refusals held are told now, not lost with the primary.
         balancer.flushWarnings();
         resolve();
-      })),
+      }));
+    },
   };
   lifecycle.onShutdown('start', `listenSticky({ port: ${listener.address.port} }).close`, () => listener.close());
   return listener;

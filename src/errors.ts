@@ -133,8 +133,9 @@ export class NotSerializableError extends ClusterKitError {
 
 function notSerializableMessage(path: string, reason: string, storeKey: string | undefined): string {
   if (storeKey === undefined) return `Cannot send ${path}: ${reason}`;
-  // The value itself (`value`, compareAndSet's `next`) or a field in it.
-  const at = /^\w+$/.test(path) ? '' : `, at ${path}`;
+  // The value itself (`value`, compareAndSet's `next`) or a field in it; compareAndSet's
+  // `expected`, not stored, is named even whole (hostile t84 #7).
+  const at = path === 'value' || path === 'next' ? '' : `, at ${path}`;
   return `Cannot store the value of ${describeValue(storeKey)}${at}: ${reason}`;
 }
 

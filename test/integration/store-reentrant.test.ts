@@ -118,6 +118,32 @@ describe('shared store: writes from its own listeners, and the primary\'s compar
     expect(json.store.get('k')).toEqual({ a: 1 });
   });
 
+  // Hostile t84 #5: with JSON, set('z', -0) stored -0 (a primitive is not copied), while every
+  // worker read 0: a worker's compareAndSet('z', 0, ...) never matched (a retry loop spun), nor the primary's.
+  it('[H741] with JSON, the primary stores -0 as workers read it, 0: compareAndSet(key, 0) matches it on both sides', async () => {
+    const primary = testPrimary({ workerCount: 1 });
+    const [worker] = await primary.start();
+    primary.store.set('z', -0);
+    expect(Object.is(primary.store.get('z'), 0)).toBe(true);
+    // Before: false, every time.
+    await expect(primary.send(worker!, 'storeOp', { op: 'compareAndSet', args: ['z', 0, 'x'] })).resolves.toBe(true);
+    expect(primary.store.get('z')).toBe('x');
+    primary.store.set('z', -0);
+    // Before: false.
+    expect(primary.store.compareAndSet('z', 0, 'y')).toBe(true);
+    // An expected -0 is compared as a worker's would arrive: 0.
+    primary.store.set('z', 0);
+    expect(primary.store.compareAndSet('z', -0, 'w')).toBe(true);
+    // NaN and Infinity, which JSON would change too, are refused (not stored as workers would not read them).
+    for (const changed of [NaN, Infinity, -Infinity]) expect(() => primary.store.set('n', changed)).toThrow(NotSerializableError);
+    // With advanced, V8 carries -0: kept.
+    const advanced = testPrimary({ workerCount: 0, serialization: 'advanced' });
+    advanced.store.set('z', -0);
+    expect(Object.is(advanced.store.get('z'), -0)).toBe(true);
+    expect(advanced.store.compareAndSet('z', 0, 'x')).toBe(false);
+    expect(advanced.store.compareAndSet('z', -0, 'x')).toBe(true);
+  });
+
   it('[H732] one callback watched twice is two subscriptions: called twice a change, and one unwatch ends only its own', async () => {
     const primary = testPrimary({ workerCount: 1 }, 'watch-worker.ts');
     const [worker] = await primary.start();

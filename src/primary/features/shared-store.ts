@@ -64,10 +64,13 @@ function sumRoundingError(a: number, b: number): number {
 
 /**
  * `value` as a worker would receive it, through the cluster's `serialization`: a new object, so
- * neither side of the copy can change the other. A primitive is returned as it is.
+ * neither side of the copy can change the other. A primitive is returned as it is, but -0 with
+ * JSON, which writes it as 0 (NaN and Infinity, which it would change too, are refused before).
  */
 export function copyStoreValue(value: unknown, serialization: StoreLimits['serialization']): unknown {
-  if (typeof value !== 'object' || value === null) return value;
+  // Hostile t84 #5: -0 was stored as -0 where every worker read 0, so a worker's
+  // compareAndSet(key, 0, ...) never matched it (a retry loop spun), nor the primary's own.
+  if (typeof value !== 'object' || value === null) return value === 0 && serialization === 'json' ? 0 : value;
   if (serialization === 'json') {
     const text = JSON.stringify(value) as string | undefined;
     // What a root toJSON() returning undefined writes: nothing, not a value a worker could read
@@ -252,7 +255,8 @@ export class SharedStore {
 
   /** `expected` of the primary's `compareAndSet()` as a stored value is kept; refused (named `expected`) as a value that cannot be stored is. */
   #comparable(key: string, expected: unknown): unknown {
-    if (typeof expected !== 'object' || expected === null) return expected;
+    // A primitive as stored too: -0 as 0 with JSON.
+    if (typeof expected !== 'object' || expected === null) return this.#copy(expected);
     try {
       checkHeldPayload(expected, this.#limits.serialization, this.#limits.maxMessageBytes, `store value '${key}'`, kStoreValueHeapCost);
     } catch (error) {

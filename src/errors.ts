@@ -133,8 +133,9 @@ export class NotSerializableError extends ClusterKitError {
 
 function notSerializableMessage(path: string, reason: string, storeKey: string | undefined): string {
   if (storeKey === undefined) return `Cannot send ${path}: ${reason}`;
-  // The value itself (`value`, compareAndSet's `next`) or a field in it.
-  const at = /^\w+$/.test(path) ? '' : `, at ${path}`;
+  // The value itself (`value`, compareAndSet's `next`) or a field in it; compareAndSet's
+  // `expected`, not stored, is named even whole (hostile t84 #7).
+  const at = path === 'value' || path === 'next' ? '' : `, at ${path}`;
   return `Cannot store the value of ${describeValue(storeKey)}${at}: ${reason}`;
 }
 
@@ -1103,7 +1104,7 @@ export class ChannelCorruptError extends ClusterKitError {
         ? // Framed as a message, but V8 could not read it back (hostile t83 #2: before, this was
           // blamed on bytes written below process.send(), for an Error whose cause leads back to it).
           `${capitalize(peer)} sent an IPC message that V8's deserializer cannot read (${quoteParserError(options?.cause)}). ` +
-            'With serialization: "advanced", V8 writes some values it cannot read back, such as an Error whose cause leads back to it; clusterkit refuses those with NotSerializableError before sending, ' +
+            'With serialization: "advanced", V8 writes some values it cannot read back, such as an Error whose cause leads back to it, a host object (a Blob, a MessagePort) whose fields do, or a WebAssembly.Module; clusterkit refuses those with NotSerializableError before sending, ' +
             'so it came from a process.send() in the worker\'s code, or from something writing to the channel\'s file descriptor directly. ' +
             'What that message was (a request, a reply the worker waits for) cannot be known, so the worker was killed (SIGKILL) rather than left waiting for an answer.'
         : reason === 'not-a-message'

@@ -21,15 +21,15 @@
  *
  * Everything V8's serializer writes is counted, not only what JSON would: an array's named
  * properties (`a.pad = ...`, refused with JSON, which drops them) and an Error's `cause`
- * (special-values.ts); an Error whose cause leads back to it, which V8 writes but cannot read
- * back, is refused (error-cycle.ts). Symbol-keyed properties are written by neither serializer and not
+ * (special-values.ts); what V8 writes but cannot read back (an Error whose cause leads back to
+ * it, a host object whose fields do, a WebAssembly.Module) is refused (read-back.ts). Symbol-keyed properties are written by neither serializer and not
  * refused either (docs/messaging.md gives the measured cost of checking them).
  * Size: see wire-size.ts, which the estimate made here feeds.
  */
 import { describeValue, MessageTooLargeError, NotSerializableError } from '../errors.js';
 import { kFastPropertiesMax, kScalarSurplusBytes, Walk, type HeapCost } from './payload-walk.js';
 import { nonFiniteReason, visitSpecialObject } from './special-values.js';
-import { checkErrorCycle } from './error-cycle.js';
+import { checkReadBack, kHostCycleReason, noteUnreadable } from './read-back.js';
 import { describeError, isError } from '../readable-error.js';
 import { throwingGetterKey } from './throwing-getter.js';
 import { checkWireSize, kAdvancedWireFactor, kJsonWireFactor, kPunctuationBytes, kScalarBytes } from './wire-size.js';
@@ -93,8 +93,9 @@ export function checkPayload(payload: unknown, serialization: Serialization, lim
     isSharedWalkBusy = true;
     try {
       visit(walk, payload, 0);
-      // An Error met again inside its own cause (special-values.ts): V8 may not read it back.
-      if (walk.errorCycle !== undefined) checkErrorCycle(walk, payload);
+      // What V8 may not read back (an Error met again inside its own cause, a host object inside
+      // its own fields, a WebAssembly.Module): confirmed by reading it back (read-back.ts).
+      if (walk.unreadable !== undefined) checkReadBack(walk, payload);
       bytes = walk.bytes;
       scalars = walk.scalars;
       unpackedBytes = walk.unpackedBytes;
@@ -163,6 +164,11 @@ function visitObject(walk: Walk, value: object, depth: number): void {
   if (depth > 0 && walk.ancestors.includes(value)) {
     // JSON cannot represent a cycle; structured clone can (and the walk must not loop).
     if (walk.json) walk.fail('it contains a circular reference; JSON serialization cannot represent cycles (serialization: "advanced" can)');
+    // Back to a host object (a Blob, a MessagePort: hostile t84 #1), which V8 reads back only
+    // after its fields, so not this reference to it; or to a class instance, which it reads back.
+    // Which one, only reading it back tells (read-back.ts). A plain object, an array, a Map or a
+    // Set exists before its contents are read.
+    if (!isPlain && !isArray && !(value instanceof Map) && !(value instanceof Set)) noteUnreadable(walk, value, kHostCycleReason);
     return;
   }
   walk.ancestors.push(value);

@@ -5,6 +5,7 @@
 import { escapeControlChars } from '../control/control-chars.js';
 import { NotSerializableError } from '../errors.js';
 import { kScalarBytes } from './wire-size.js';
+import type { Unreadable } from './read-back.js';
 
 /** The fewest wire bytes a scalar estimated at 8 takes (see wire-size.ts). */
 export const kScalarSurplusBytes = kScalarBytes - 1;
@@ -48,16 +49,17 @@ export class Walk {
   readonly ancestors: object[] = [];
   /**
    * Errors with a `cause` walked so far: V8's serializer writes an object in full once, then refers
-   * to it, so an Error met again is not walked again (error-cycle.ts). Made at the first such
+   * to it, so an Error met again is not walked again (read-back.ts). Made at the first such
    * Error: a payload without one costs nothing more.
    */
   errorsSeen: Set<object> | undefined = undefined;
   /**
-   * Where the walk met an Error again inside its own cause (`e.cause = e`), which V8 writes but
-   * cannot read back (hostile t83 #2): the keys to that reference. Confirmed after the walk
-   * (error-cycle.ts); the first one found is kept.
+   * Where the walk met what V8 writes but may not read back (read-back.ts): an Error again inside
+   * its own cause (hostile t83 #2), an object other than a plain one or an array again inside its
+   * own fields, a WebAssembly.Module (hostile t84 #1). Confirmed after the walk; made at the first
+   * note: a payload without one costs nothing more.
    */
-  errorCycle: ReadonlyArray<string | number> | undefined = undefined;
+  unreadable: Unreadable[] | undefined = undefined;
 
   reset(json: boolean, limitBytes: number): this {
     this.bytes = 0;
@@ -74,7 +76,7 @@ export class Walk {
     if (this.keys.length !== 0) this.keys.length = 0;
     if (this.ancestors.length !== 0) this.ancestors.length = 0;
     if (this.errorsSeen !== undefined) this.errorsSeen = undefined;
-    if (this.errorCycle !== undefined) this.errorCycle = undefined;
+    if (this.unreadable !== undefined) this.unreadable = undefined;
     return this;
   }
 

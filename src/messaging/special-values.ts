@@ -10,6 +10,10 @@
 import { isBigIntObject, isBooleanObject, isBoxedPrimitive, isNativeError, isNumberObject, isStringObject } from 'node:util/types';
 import { kPunctuationBytes, kScalarBytes } from './wire-size.js';
 import type { Walk } from './payload-walk.js';
+import { kErrorCycleReason, kWasmModuleReason, noteUnreadable } from './read-back.js';
+
+/** Absent where WebAssembly is (`node --jitless`). */
+const kWasmModule: (abstract new (...args: never[]) => object) | undefined = (globalThis as { WebAssembly?: { Module: abstract new (...args: never[]) => object } }).WebAssembly?.Module;
 
 /** payload-check.ts's visitor, passed in so that this file does not import it back. */
 export type Visit = (walk: Walk, value: unknown, depth: number) => void;
@@ -60,6 +64,14 @@ export function visitSpecialObject(walk: Walk, value: object, depth: number, vis
   // Object.create(Error.prototype)): V8 writes it as any object, its own fields, and it is walked
   // as one (hostile t83 #2: a field of it leading back to an Error whose cause it is must be seen).
   if (walk.json && value instanceof Error) failError(walk);
+  // Written by V8, read back only by a thread of the same process (hostile t84 #1: sent, it
+  // crashed the worker reading it): noted, confirmed after the walk (read-back.ts).
+  if (!walk.json && kWasmModule !== undefined && value instanceof kWasmModule) {
+    noteUnreadable(walk, value, kWasmModuleReason);
+    walk.bytes += kScalarBytes;
+    walk.scalars++;
+    return true;
+  }
   return visitBoxedPrimitive(walk, value, visit);
 }
 
@@ -83,9 +95,9 @@ function visitError(walk: Walk, error: Error, depth: number, visit: Visit): void
   // cycle, but its deserializer makes an Error only after reading its cause, so the reference
   // back finds nothing and the receiver fails (hostile t83 #2: a worker was killed, the primary's
   // reader blamed on bytes written below process.send()). Noted, confirmed after the walk
-  // (error-cycle.ts): any other cycle V8 reads back, as the ancestors of a plain object.
+  // (read-back.ts): any other cycle V8 reads back, as the ancestors of a plain object.
   if (walk.ancestors.includes(error)) {
-    walk.errorCycle ??= [...walk.keys];
+    noteUnreadable(walk, error, kErrorCycleReason);
     return;
   }
   // Met before, its cause walked: V8 writes a reference to it this time.

@@ -53,7 +53,7 @@ describe('a worker that writes below process.send()', () => {
     const { error } = await corruptChannel('advanced', 'errorCycle');
     expect(error).toMatchObject({ code: 'ERR_CHANNEL_CORRUPT', reason: 'not-a-message' });
     expect((error.cause as Error).message).toBe('Unable to deserialize cloned data.');
-    expect(error.message).toMatch(/ sent an IPC message that V8's deserializer cannot read \(Error: Unable to deserialize cloned data\.\)\. With serialization: "advanced", V8 writes some values it cannot read back, such as an Error whose cause leads back to it; clusterkit refuses those with NotSerializableError before sending, so it came from a process\.send\(\) in the worker's code/);
+    expect(error.message).toMatch(/ sent an IPC message that V8's deserializer cannot read \(Error: Unable to deserialize cloned data\.\)\. With serialization: "advanced", V8 writes some values it cannot read back, such as an Error whose cause leads back to it, a host object \(a Blob, a MessagePort\) whose fields do, or a WebAssembly\.Module; clusterkit refuses those with NotSerializableError before sending, so it came from a process\.send\(\) in the worker's code/);
     expect(error.message).not.toMatch(/not an IPC message|not through process\.send\(\)/);
     expect(error.message).toMatch(/killed \(SIGKILL\) rather than left waiting for an answer\.$/);
   });

@@ -193,4 +193,64 @@ describe('payload fidelity across IPC', () => {
     primary.store.set('view', new Int32Array(new SharedArrayBuffer(8)));
     expect(primary.store.get('view')).toEqual(new Int32Array(2));
   });
+
+  // Hostile t84 #1: a WebAssembly.Module anywhere in a payload, and a host object whose fields lead
+  // back to it, are written by V8 and cannot be read back by another process. Before: the primary
+  // sending one crashed the worker (a broadcast, every worker), a worker sending one was killed
+  // (SIGKILL), the primary blaming its own process.send().
+  it('[H739] with advanced, a WebAssembly.Module and a host object holding itself are a NotSerializableError at the call, in both directions; no process dies', async () => {
+    class HostilePrimary extends ClusterPrimary<ToWorker, ToPrimary> {
+      _onMessage_loopedReply(): unknown {
+        return hostileValue({ kind: 'wasm-module', padLength: 0 });
+      }
+    }
+    const primary = track(new HostilePrimary(testOptions(undefined, { serialization: 'advanced', workerCount: 2 })));
+    const troubles: Error[] = [];
+    primary.on('workerError', ({ error }) => troubles.push(error));
+    primary.on('workerExit', ({ worker }) => troubles.push(new Error(`worker ${worker.id} exited`)));
+    const workers = (await primary.start()) as [WorkerHandle, WorkerHandle];
+    const [worker] = workers;
+    const kWasm = ': a WebAssembly.Module: V8\'s serializer writes it, but only a thread of the same process can read it back';
+    const kHost = ': it is the object whose own fields hold it, and a host object (a Blob, a MessagePort, a KeyObject...)';
+    const cases: Array<[HostileValue['kind'], string, string]> = [
+      ['wasm-module', 'payload.list[0].module', kWasm],
+      ['blob-self', 'payload.blob.self', kHost],
+      ['port-self', 'payload.port.holder.port', kHost],
+    ];
+    for (const [kind, path, reason] of cases) {
+      const hostile: HostileValue = { kind, padLength: 4 };
+      // From the worker: a request, a store write, a sendTo() relay, a handler's reply.
+      const asked = (await primary.send(worker, 'tryHostile', { how: 'ask', value: hostile })).error;
+      expect({ kind, ...asked }).toMatchObject({ kind, name: 'NotSerializableError', code: 'ERR_NOT_SERIALIZABLE', isNotSerializableError: true });
+      expect(asked!.message).toContain(`Cannot send ${path}${reason}`);
+      expect(asked!.causes).toEqual(expect.arrayContaining([expect.stringMatching(/Unable to deserialize cloned data/)]));
+      const stored = (await primary.send(worker, 'tryHostile', { how: 'store', value: hostile })).error;
+      expect(stored!.message).toContain(`Cannot store the value of "hostile", at value${path.slice('payload'.length)}${reason}`);
+      expect((await primary.send(worker, 'tryHostile', { how: 'relay', value: hostile })).error!.message).toContain(`Cannot send ${path}${reason}`);
+      const reply = await primary.send(worker, 'hostileReply', { value: hostile }).catch((caught: unknown) => caught);
+      expect(reply).toMatchObject({ remoteName: 'NotSerializableError', remoteCode: 'ERR_NOT_SERIALIZABLE' });
+      expect((reply as RemoteError).remoteMessage).toContain(`Cannot send the reply to "hostileReply", field reply${path.slice('payload'.length)}${reason}`);
+      // From the primary: a request, a notification, a broadcast, a store write.
+      const value = hostileValue(hostile);
+      await expect(primary.send(worker, 'echo', value)).rejects.toThrow(`Cannot send ${path}${reason}`);
+      expect(() => primary.notify(worker, 'echo', value)).toThrow(NotSerializableError);
+      await expect(primary.broadcast('echo', value)).rejects.toThrow(`Cannot send ${path}${reason}`);
+      expect(() => primary.store.set('hostile', value)).toThrow(`Cannot store the value of "hostile", at value${path.slice('payload'.length)}${reason}`);
+      expect(primary.store.has('hostile')).toBe(false);
+    }
+    const answer = await primary.send(worker, 'askPrimary', { type: 'loopedReply' }).catch((caught: unknown) => caught);
+    expect((answer as RemoteError).message).toContain(`Cannot send the reply to "loopedReply", field reply.list[0].module${kWasm}`);
+    // Cycles V8 reads back still cross: through a plain object written before the Blob (the Blob
+    // arrives as Node's IPC copies it, its own fields), a class instance holding itself.
+    const readable: HostileValue = { kind: 'host-cycle-readable', padLength: 0 };
+    await expect(primary.send(worker, 'tryHostile', { how: 'store', value: readable })).resolves.toEqual({ ok: true });
+    const kept = primary.store.get('hostile') as { holder: { blob: { holder: unknown } }; node: { self: unknown } };
+    expect(kept.holder.blob.holder).toBe(kept.holder);
+    expect(kept.node.self).toBe(kept.node);
+    const echoed = (await primary.send(worker, 'echo', hostileValue(readable))) as typeof kept;
+    expect(echoed.holder.blob.holder).toBe(echoed.holder);
+    // Nobody was killed: both workers answer, and no worker error or exit was seen.
+    for (const each of workers) await expect(primary.send(each, 'whoami')).resolves.toMatchObject({ id: each.id, pid: each.pid });
+    expect(troubles).toEqual([]);
+  }, 120_000);
 });

@@ -5,6 +5,7 @@
  * write, so such a write unties it; the primary's `compareAndSet()` compares `expected` as it
  * stores values; the same callback watched twice is two subscriptions.
  */
+import { Blob } from 'node:buffer';
 import { describe, expect, it } from '@jest/globals';
 import { NotSerializableError, type StoreChange } from '../../src/index.js';
 import { testPrimary } from '../helpers/primary.js';
@@ -72,6 +73,75 @@ describe('shared store: writes from its own listeners, and the primary\'s compar
     expect(primary.store.compareAndSet('date', { d: new Date(1) }, 'again')).toBe(false);
     expect(() => primary.store.compareAndSet('date', { n: 1n }, 'again')).toThrow(NotSerializableError);
     expect(() => primary.store.compareAndSet('date', { n: 1n }, 'again')).toThrow(/expected\.n/);
+  });
+
+  // Hostile t84 #7: `expected` was copied without set()'s wrapping of the copy's errors.
+  it('[H740] the primary\'s compareAndSet() refuses an expected it cannot copy as NotSerializableError naming expected and the key, the copy\'s error as cause', () => {
+    const refusal = (primary: ReturnType<typeof testPrimary>, expected: unknown): NotSerializableError => {
+      try {
+        primary.store.compareAndSet('k', expected, 2);
+      } catch (error) {
+        return error as NotSerializableError;
+      }
+      throw new Error('compareAndSet() did not throw');
+    };
+    const advanced = testPrimary({ workerCount: 0, serialization: 'advanced' });
+    advanced.store.set('k', { a: 1 });
+    const uncopyable: Array<[string, unknown]> = [
+      ['blob', { b: new Blob(['x']) }],
+      ['sab', { s: new SharedArrayBuffer(4) }],
+      ['env', { e: process.env }],
+      ['proxy', { p: new Proxy([1], {}) }],
+      ['arguments', (function (..._: unknown[]) { return { a: arguments }; })(1)],
+    ];
+    for (const [name, expected] of uncopyable) {
+      const error = refusal(advanced, expected);
+      // Before: V8's raw Error ("Unserializable host object: Blob ...", "#<SharedArrayBuffer> could not be cloned.").
+      expect({ name, isNotSerializable: error instanceof NotSerializableError }).toEqual({ name, isNotSerializable: true });
+      expect(error).toMatchObject({ code: 'ERR_NOT_SERIALIZABLE', path: 'expected', storeKey: 'k' });
+      expect(error.message).toMatch(/^Cannot store the value of "k", at expected: V8's serializer cannot copy it \((Unserializable host object|.* could not be cloned\.)/);
+      expect((error.cause as Error).message).toMatch(/could not be cloned|Unserializable host object/);
+    }
+    expect(advanced.store.get('k')).toEqual({ a: 1 });
+    const json = testPrimary({ workerCount: 0 });
+    json.store.set('k', { a: 1 });
+    // Before: JSON.parse's raw SyntaxError.
+    const nothing = refusal(json, { toJSON: () => undefined });
+    expect(nothing).toBeInstanceOf(NotSerializableError);
+    expect(nothing.message).toMatch(/^Cannot store the value of "k", at expected: JSON cannot copy it \(JSON\.stringify\(\) writes nothing for it: its toJSON\(\) returned undefined/);
+    // Before: JSON.stringify's raw TypeError, from a toJSON() that returns a BigInt the second time (the copy), not the first (the check).
+    let calls = 0;
+    const changing = refusal(json, { toJSON: () => (calls++ === 0 ? { a: 1 } : 5n) });
+    expect(changing).toMatchObject({ code: 'ERR_NOT_SERIALIZABLE', path: 'expected', storeKey: 'k' });
+    expect(changing.message).toMatch(/^Cannot store the value of "k", at expected: JSON cannot copy it \(Do not know how to serialize a BigInt\)/);
+    expect(changing.cause).toBeInstanceOf(TypeError);
+    expect(json.store.get('k')).toEqual({ a: 1 });
+  });
+
+  // Hostile t84 #5: with JSON, set('z', -0) stored -0 (a primitive is not copied), while every
+  // worker read 0: a worker's compareAndSet('z', 0, ...) never matched (a retry loop spun), nor the primary's.
+  it('[H741] with JSON, the primary stores -0 as workers read it, 0: compareAndSet(key, 0) matches it on both sides', async () => {
+    const primary = testPrimary({ workerCount: 1 });
+    const [worker] = await primary.start();
+    primary.store.set('z', -0);
+    expect(Object.is(primary.store.get('z'), 0)).toBe(true);
+    // Before: false, every time.
+    await expect(primary.send(worker!, 'storeOp', { op: 'compareAndSet', args: ['z', 0, 'x'] })).resolves.toBe(true);
+    expect(primary.store.get('z')).toBe('x');
+    primary.store.set('z', -0);
+    // Before: false.
+    expect(primary.store.compareAndSet('z', 0, 'y')).toBe(true);
+    // An expected -0 is compared as a worker's would arrive: 0.
+    primary.store.set('z', 0);
+    expect(primary.store.compareAndSet('z', -0, 'w')).toBe(true);
+    // NaN and Infinity, which JSON would change too, are refused (not stored as workers would not read them).
+    for (const changed of [NaN, Infinity, -Infinity]) expect(() => primary.store.set('n', changed)).toThrow(NotSerializableError);
+    // With advanced, V8 carries -0: kept.
+    const advanced = testPrimary({ workerCount: 0, serialization: 'advanced' });
+    advanced.store.set('z', -0);
+    expect(Object.is(advanced.store.get('z'), -0)).toBe(true);
+    expect(advanced.store.compareAndSet('z', 0, 'x')).toBe(false);
+    expect(advanced.store.compareAndSet('z', -0, 'x')).toBe(true);
   });
 
   it('[H732] one callback watched twice is two subscriptions: called twice a change, and one unwatch ends only its own', async () => {

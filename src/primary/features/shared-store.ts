@@ -64,11 +64,20 @@ function sumRoundingError(a: number, b: number): number {
 
 /**
  * `value` as a worker would receive it, through the cluster's `serialization`: a new object, so
- * neither side of the copy can change the other. A primitive is returned as it is.
+ * neither side of the copy can change the other. A primitive is returned as it is, but -0 with
+ * JSON, which writes it as 0 (NaN and Infinity, which it would change too, are refused before).
  */
 export function copyStoreValue(value: unknown, serialization: StoreLimits['serialization']): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  if (serialization === 'json') return JSON.parse(JSON.stringify(value)) as unknown;
+  // Hostile t84 #5: -0 was stored as -0 where every worker read 0, so a worker's
+  // compareAndSet(key, 0, ...) never matched it (a retry loop spun), nor the primary's own.
+  if (typeof value !== 'object' || value === null) return value === 0 && serialization === 'json' ? 0 : value;
+  if (serialization === 'json') {
+    const text = JSON.stringify(value) as string | undefined;
+    // What a root toJSON() returning undefined writes: nothing, not a value a worker could read
+    // (JSON.parse would throw `"undefined" is not valid JSON`, which says less).
+    if (text === undefined) throw new TypeError('JSON.stringify() writes nothing for it: its toJSON() returned undefined, a function or a symbol');
+    return JSON.parse(text) as unknown;
+  }
   const v8 = loadV8();
   return v8.deserialize(v8.serialize(value)) as unknown;
 }
@@ -77,11 +86,13 @@ export function copyStoreValue(value: unknown, serialization: StoreLimits['seria
 const kMaxQuotedChars = 120;
 
 /** Why the primary's store could not copy a value in: the serializer's message, its first line cut short (the whole is the refusal's `cause`). */
-function uncopyableReason(error: unknown): string {
+function uncopyableReason(error: unknown, serialization: StoreLimits['serialization']): string {
   // Its message alone: the error is V8's, from Node's realm (not `instanceof Error` in a vm context, as under Jest).
   const own = typeof error === 'object' && error !== null ? readProperty(error, 'message') : undefined;
   const message = (typeof own === 'string' ? own : describeThrown(error)).split('\n', 1)[0]!;
   const quoted = message.length > kMaxQuotedChars ? `${message.slice(0, kMaxQuotedChars)}...` : message;
+  // JSON fails on what user code returns (a toJSON() returning a BigInt the second time it is called: hostile t84 #7).
+  if (serialization === 'json') return `JSON cannot copy it (${quoted}); store plain data (objects, arrays, strings, numbers...), and a toJSON() that returns the same each time`;
   return `V8's serializer cannot copy it (${quoted}); store plain data (objects, arrays, strings, numbers, Buffers, Maps, Sets...) instead`;
 }
 
@@ -244,13 +255,16 @@ export class SharedStore {
 
   /** `expected` of the primary's `compareAndSet()` as a stored value is kept; refused (named `expected`) as a value that cannot be stored is. */
   #comparable(key: string, expected: unknown): unknown {
-    if (typeof expected !== 'object' || expected === null) return expected;
+    // A primitive as stored too: -0 as 0 with JSON.
+    if (typeof expected !== 'object' || expected === null) return this.#copy(expected);
     try {
       checkHeldPayload(expected, this.#limits.serialization, this.#limits.maxMessageBytes, `store value '${key}'`, kStoreValueHeapCost);
     } catch (error) {
       throw storedValuePath(error, 'payload', 'expected', key);
     }
-    return this.#copy(expected);
+    // Copied as set() copies (hostile t84 #7: before, V8's or JSON's raw error for a Blob, a
+    // SharedArrayBuffer, process.env, a toJSON() returning undefined...).
+    return this.#copyIn(key, expected, 'expected');
   }
 
   /** `value` as a worker would receive it: through the cluster's serialization. */
@@ -265,11 +279,11 @@ export class SharedStore {
    * error its cause (hostile t83 #10: before, the raw Error, such as "#<SharedArrayBuffer> could
    * not be cloned.", where send() said NotSerializableError).
    */
-  #copyIn(key: string, value: unknown): unknown {
+  #copyIn(key: string, value: unknown, argument: 'value' | 'expected' = 'value'): unknown {
     try {
       return this.#copy(value);
     } catch (error) {
-      throw new NotSerializableError('value', uncopyableReason(error), { cause: error, storeKey: key });
+      throw new NotSerializableError(argument, uncopyableReason(error, this.#limits.serialization), { cause: error, storeKey: key });
     }
   }
 

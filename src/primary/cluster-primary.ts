@@ -208,7 +208,10 @@ export class ClusterPrimary<
    * most likely blocked) is skipped while another eligible worker is not silent; when every
    * eligible worker is silent, one of them is picked as usual.
    * @throws NoWorkerAvailableError when no worker (with that role) is ready.
-   * @throws InvalidArgumentError for a `tag` that is not a string, a `role` no worker can have.
+   * A new tag starts at the worker least recently started at, so tags that come and go (a tag
+   * per request, more tags than the 1024 rotations kept) still spread over the workers.
+   * @throws InvalidArgumentError for a `tag` that is not a string or is longer than 1024
+   *   characters, a `role` no worker can have.
    * @example primary.roundRobin({ tag: 'uploads', role: 'io' })
    */
   roundRobin(options: { tag?: string; role?: string } = {}): WorkerHandle {

@@ -786,8 +786,11 @@ export interface PrimaryEvents<ToPrimary> {
   /**
    * `supersededBy`: a scale-up whose new workers a later scale-down removed before they were
    * ready (its count, H201): that scale has the last word, and this one resolves without them.
+   * `removedByStopWorker`: how many new workers of a scale-up `stopWorker()` stopped before they
+   * were ready (H743), each removing its slot: the target is that much lower than `to`, and the
+   * scale resolves once its other new workers are ready.
    */
-  scaleComplete: (event: { readonly from: number; readonly to: number; readonly stopped: ShutdownReport; readonly supersededBy?: number }) => void;
+  scaleComplete: (event: { readonly from: number; readonly to: number; readonly stopped: ShutdownReport; readonly supersededBy?: number; readonly removedByStopWorker?: number }) => void;
   /** A shared-store key changed (from the primary or a worker). */
   storeChange: (event: StoreChange) => void;
   /**

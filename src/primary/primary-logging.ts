@@ -626,10 +626,18 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       logger.info({ from, to, ...(errored === 0 ? {} : { givenUp: errored }) }, `scale to ${plural(to, 'worker')}: already ${from}, nothing to do${note}`);
     } else logger.info({ from, to }, `scaling from ${from} to ${plural(to, 'worker')}`);
   });
-  primary.on('scaleComplete', ({ from, to, stopped, supersededBy }) => {
+  primary.on('scaleComplete', ({ from, to, stopped, supersededBy, removedByStopWorker }) => {
     if (from === to) return;
     if (supersededBy !== undefined) {
       logger.info({ from, to, supersededBy }, `scaling from ${from} to ${plural(to, 'worker')} superseded: the later scale to ${plural(supersededBy, 'worker')} removed new workers of it before they were ready`);
+      return;
+    }
+    if (removedByStopWorker !== undefined) {
+      const removed = removedByStopWorker === 1 ? '1 new worker was' : `${removedByStopWorker} new workers were`;
+      logger.info(
+        { from, to, removedByStopWorker, target: primary.targetWorkers },
+        `scaling from ${from} to ${plural(to, 'worker')} complete, but ${removed} stopped by stopWorker() before it was ready, removing ${removedByStopWorker === 1 ? 'its slot' : 'their slots'}: the target is now ${primary.targetWorkers}`,
+      );
       return;
     }
     // A scale-up stops nothing: its line carries no stop counts.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { NoWorkerAvailableError, type WorkerHandle } from '../../src/index.js';
+import { InvalidArgumentError, NoWorkerAvailableError, type WorkerHandle } from '../../src/index.js';
 import { testPrimary } from '../helpers/primary.js';
 import { onceEvent } from '../helpers/wait.js';
 
@@ -60,6 +60,29 @@ describe('roundRobin', () => {
     // The other way: a role's rotation made first was taken by the tag with a NUL, which then picked only 'io' workers.
     primary.roundRobin({ tag: 'x', role: 'io' });
     expect(countPicks(() => primary.roundRobin({ tag: 'x\u0000io' }), 6).size).toBe(3);
+  });
+
+  it('[H742] spreads tags that come and go over the workers, keeps a tag in use among them, and refuses a tag over 1 024 characters', async () => {
+    const primary = testPrimary({ workerCount: 4 });
+    const workers = await primary.start();
+    const each = (picks: number) => new Map(workers.map((worker) => [worker.id, picks]));
+    // Before (hostile t84 #3): every new rotation started at the first worker, so these were all worker 1's.
+    expect(countPicks(() => primary.roundRobin({ tag: `req-${Math.random()}` }), 2_000)).toEqual(each(500));
+    let turn = 0;
+    expect(countPicks(() => primary.roundRobin({ tag: `tenant-${turn++ % 1_100}` }), 5_500)).toEqual(each(1_375));
+    // A tag picked among churn keeps its rotation: each four picks of it go to the four workers.
+    const hot: number[] = [];
+    for (let i = 0; i < 3_000; i++) {
+      hot.push(primary.roundRobin({ tag: 'hot' }).id);
+      primary.roundRobin({ tag: `churn-${i}` });
+    }
+    for (let i = 0; i < hot.length; i += 4) expect(new Set(hot.slice(i, i + 4)).size).toBe(4);
+    expect(workers).toContain(primary.roundRobin({ tag: 'k'.repeat(1_024) }));
+    const tooLong = () => primary.roundRobin({ tag: 'k'.repeat(1_025) });
+    expect(tooLong).toThrow(InvalidArgumentError);
+    expect(tooLong).toThrow(
+      'The "tag" given to roundRobin() is 1025 characters long; a tag is at most 1024: it names a rotation (a queue, a tenant) kept while in use. Pass a shorter tag, such as a hash of this one.',
+    );
   });
 
   it('throws NoWorkerAvailableError when no worker is ready', async () => {

@@ -20,7 +20,7 @@ import type { WorkerRecord } from '../pool/worker-record.js';
 import type { PrimaryContext } from '../primary-context.js';
 import { normalizeRestartOptions, type NormalizedRestartOptions } from '../primary-options.js';
 import { kMemoryStrikes } from './primary-heartbeat.js';
-import { isNotStayedUp, replaceWorker, type ReloadContext } from './rolling-reload.js';
+import { isNotStayedUp, isStoppedByStopWorker, replaceWorker, type ReloadContext } from './rolling-reload.js';
 
 /** Without a restart policy, replacements still count and back off by its defaults. */
 const kDefaultRestart: NormalizedRestartOptions = normalizeRestartOptions(undefined);
@@ -133,6 +133,16 @@ export class MemoryLimit {
         // try anew (H153): a leaking worker is not left to grow without bound.
         record.memoryStrikes = 0;
         this.#replacement.set(record, 'failed');
+        // The primary's code stopped the replacement (hostile t84 #6/#9, H743): said so, not "failed
+        // to start ... killed by SIGTERM" and "fix what stops new workers from starting"; nothing
+        // is wrong with the code, so the hard bound is not held against it either.
+        if (isStoppedByStopWorker(error)) {
+          const text =
+            `Worker ${record.id} is over the memory limit, but its replacement for slot ${slot.index} was stopped by stopWorker() before it took the slot over, ` +
+            `so worker ${record.id} keeps serving, still over the limit; the replacement is tried again once it stays over the limit for ${kMemoryStrikes} more heartbeats (nothing failed: no code to fix).`;
+          this.context.reportWarning(new ReloadError(text, { cause: error }));
+          return;
+        }
         this.#failedOnce.add(record);
         const reason = toError(error instanceof ReloadError && error.cause !== undefined ? error.cause : error).message;
         // One that was ready, then exited or went silent within minReadyMs, did start (H360).

@@ -145,6 +145,8 @@ export class PrimaryLifecycle {
   #shutdown: Promise<ShutdownReport> | undefined;
   /** The count of the scale-down that removed each slot: a scale-up whose slot it was is superseded, not failed (H201). */
   readonly #scaledAwayBy = new WeakMap<Slot, number>();
+  /** Slots stopWorker() removed before their first worker was ready: a scale-up that added one resolves without it (H743). */
+  readonly #removedByStopWorker = new WeakSet<Slot>();
   /** The slots a scale-up under way adds: a stop during it reports their unready workers as `notStarted`. */
   #scalingSlots: readonly Slot[] | undefined;
   /** Set by `forceStop`: the exit follows, and the shutdown under way reports nothing more. */
@@ -328,14 +330,24 @@ export class PrimaryLifecycle {
         this.#scalingSlots = added;
         emit('scale', { from, to: count });
       });
-      const supersededBy = await growing
-        .then(() => undefined)
-        .catch((error: unknown) => {
+      const outcome = await growing
+        .then(() => ({}))
+        .catch(async (error: unknown): Promise<{ supersededBy?: number; removedByStopWorker?: number }> => {
           // A later scale-down removed new slots before their workers were ready: it has the
           // last word, and this scale did nothing wrong (H201; before, it failed "worker 8 was
           // stopped before it was ready", exit 1). Its other new workers go on starting.
           const by = added.map((slot) => this.#scaledAwayBy.get(slot)).find((later) => later !== undefined);
-          if (by !== undefined && this.#state === 'running' && !(error instanceof ShutdownInProgressError)) return by;
+          if (by !== undefined && this.#state === 'running' && !(error instanceof ShutdownInProgressError)) return { supersededBy: by };
+          // stopWorker() removed a new slot before its worker was ready: the caller's word, as a
+          // later scale-down's, lowering the target by one; the scale resolves once its other new
+          // workers are ready (hostile t84 #9, H743: it rejected "worker 3 was stopped before it
+          // was ready" while it went on, and ended at 3 workers, saying neither).
+          if (added.some((slot) => this.#removedByStopWorker.has(slot)) && this.#state === 'running' && !(error instanceof ShutdownInProgressError)) {
+            const settled = await Promise.allSettled(added.map((slot) => slot.firstReady.promise));
+            const failed = settled.find((result, i): result is PromiseRejectedResult => result.status === 'rejected' && !this.#removedByStopWorker.has(added[i]!) && !this.#scaledAwayBy.has(added[i]!));
+            if (failed === undefined) return { removedByStopWorker: added.filter((slot) => this.#removedByStopWorker.has(slot)).length };
+            error = failed.reason;
+          }
           // A stop during the scale retires its slots, whose waiters hear "no worker will be
           // started", though some may have been: the answer says what the scale did.
           throw error instanceof ShutdownInProgressError ? scaleCutShort(from, count, added, error) : error;
@@ -343,8 +355,7 @@ export class PrimaryLifecycle {
         .finally(() => {
           if (this.#scalingSlots === added) this.#scalingSlots = undefined;
         });
-      const nothing = { graceful: [], failed: [], killed: [], requestsCut: 0 };
-      emit('scaleComplete', supersededBy === undefined ? { from, to: count, stopped: nothing } : { from, to: count, stopped: nothing, supersededBy });
+      emit('scaleComplete', { from, to: count, stopped: { graceful: [], failed: [], killed: [], requestsCut: 0 }, ...outcome });
       return;
     }
     // The errored slots go first: they serve nothing, and dropping one stops no worker.
@@ -410,8 +421,13 @@ export class PrimaryLifecycle {
     // left the slot's other worker running outside the pool (hostile t83 #1: the reload said
     // "a scale-down removed its slot", the old worker served on, unmanaged and never reloaded).
     const { slot } = record;
-    if (slot.current === record || slot.current === undefined) this.#context.pool.retire(slot, new InvalidStateError(`${record.describe()} was stopped before it was ready.`));
-    else if (record.stopping === undefined) record.isStoppedAsReplacement = true;
+    if (slot.current === record || slot.current === undefined) {
+      const { pool } = this.#context;
+      // Said as what it is (hostile t84 #9, H743): the caller's stopWorker(), its slot gone and the target lower, not a failure to start.
+      const target = pool.targetCount - (slot.isRetired ? 0 : 1);
+      if (!slot.firstReady.isSettled) this.#removedByStopWorker.add(slot);
+      pool.retire(slot, new InvalidStateError(`${record.describe()} was stopped by stopWorker() before it was ready: its slot is removed, so the target is now ${plural(target, 'worker')}, and nothing restarts it. Call fork() or scale() to add a worker again.`));
+    } else if (record.stopping === undefined) record.isStoppedAsReplacement = true;
     return stopWorker(this.#context.pool, record, timeoutMs);
   }
 

@@ -49,6 +49,14 @@ export function isNotStayedUp(error: unknown): boolean {
   return error instanceof Error && notStayedUp.has(error);
 }
 
+/** The failures of replacements the primary's code stopped with stopWorker() (H724, H743). */
+const stoppedByStopWorker = new WeakSet<Error>();
+
+/** Whether `error` says a replacement was stopped by stopWorker() before it took its slot over: no failure to start (H743). */
+export function isStoppedByStopWorker(error: unknown): boolean {
+  return error instanceof Error && stoppedByStopWorker.has(error);
+}
+
 /** What a reload takes from the primary's context, and whether the primary still runs. */
 export type ReloadContext = Pick<PrimaryContext, 'pool' | 'options' | 'emit'> & {
   readonly isRunning: () => boolean;
@@ -398,7 +406,9 @@ async function replaceInSlot(
     // Stopped by the primary's code (hostile t83 #1): no failure of the new code, and no slot removed.
     if (incoming.isStoppedAsReplacement) {
       const keeps = old.state === 'exited' ? `slot ${slot.index} starts a worker again as after a crash` : `slot ${slot.index} keeps ${old.describe()}, which runs the code from before`;
-      throw new ReloadError(`The replacement for worker slot ${slot.index}, ${incoming.describe()}, was stopped by stopWorker() before it took the slot over, so the reload stopped; ${progress}; ${keeps}. Reload again to replace it.`, { cause: error });
+      const stopped = new ReloadError(`The replacement for worker slot ${slot.index}, ${incoming.describe()}, was stopped by stopWorker() before it took the slot over, so the reload stopped; ${progress}; ${keeps}. Reload again to replace it.`, { cause: error });
+      stoppedByStopWorker.add(stopped);
+      throw stopped;
     }
     if (error instanceof Superseded) {
       // Not the new code's failure: the old worker of this slot, and those not replaced, serve on.

@@ -5,6 +5,7 @@
 import { describeValue, InvalidArgumentError, NoWorkerAvailableError } from '../../errors.js';
 import { recordOf } from './worker-handle.js';
 import { workerNameArgument } from '../../validate.js';
+import { kMaxTagLength } from './round-robin.js';
 import type { WorkerPool } from './worker-pool.js';
 import type { WorkerRecord } from './worker-record.js';
 
@@ -35,11 +36,17 @@ export function resolveWorker(pool: WorkerPool, worker: unknown, argument = 'wor
  * are, one of them is picked as before (a request to it then waits for its reply or timeout).
  * Nothing is logged per pick: the heartbeat says the silence once (`workerSilent`).
  * @throws NoWorkerAvailableError when no worker (with that role) is ready.
- * @throws InvalidArgumentError for a `tag` that is not a string, a `role` no worker can have.
+ * @throws InvalidArgumentError for a `tag` that is not a string or is longer than
+ *   kMaxTagLength (1024) characters, a `role` no worker can have.
  */
 export function pickWorker(pool: WorkerPool, options: { tag?: string; role?: string }): WorkerRecord {
   const tag = options.tag ?? 'default';
   if (typeof tag !== 'string') throw new InvalidArgumentError(`The "tag" must be a string. Received ${describeValue(tag)}.`);
+  // Bounded, as each tag in use is kept (up to kMaxRotations of them): unbounded, 1024 tags of 1 MiB kept about 1 GB (hostile t84 #3, H742).
+  // Refused rather than hashed: a hash on each pick costs every caller, and a tag this long is most likely not the key meant.
+  if (tag.length > kMaxTagLength) {
+    throw new InvalidArgumentError(`The "tag" given to roundRobin() is ${tag.length} characters long; a tag is at most ${kMaxTagLength}: it names a rotation (a queue, a tenant) kept while in use. Pass a shorter tag, such as a hash of this one.`);
+  }
   // A role no worker can have is the caller's mistake, not a worker missing (H356).
   if (options.role !== undefined) workerNameArgument(options.role, 'The "role"', 'role');
   const now = Date.now();

@@ -78,7 +78,8 @@ type MaybePromise = void | Promise<void>;
 export interface ClusteredServiceOptions<Module extends object = WorkerModuleNamespace> extends Omit<PrimaryOptions, 'workerCount'> {
   /**
    * The service's name: the prefix of its log lines and, when given, the name of its control
-   * socket (`clusterkit status <serviceName>`). Letters, digits, `.`, `_`, `-`.
+   * socket (`clusterkit status <serviceName>`). Any name `clusterkit run --name` takes
+   * (`'Billing API'`, `api@v2`; docs/cli.md, Cluster names).
    * @default the worker module's file name, and no control socket
    * @example 'api'
    */

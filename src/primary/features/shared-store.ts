@@ -243,25 +243,27 @@ export class SharedStore {
 
   /** What an entry of `value` at `key` counts against `maxStoreBytes`; throws for a value that cannot be stored. */
   #entryBytes(key: string, value: unknown, ephemeral: boolean): number {
-    let valueBytes: number;
+    return kStoreEntryOverheadBytes + (ephemeral ? kEphemeralTieOverheadBytes : 0) + keyBytes(key) + this.#storableBytes(key, value, 'value');
+  }
+
+  /**
+   * `value`'s size as a stored value counts it; throws as a value that cannot be stored is
+   * refused. A store write, not a send: `Cannot store the value of "k"`, its path the caller's
+   * argument (`value`, H356; `expected` of the primary's compareAndSet()).
+   */
+  #storableBytes(key: string, value: unknown, argument: 'value' | 'expected'): number {
     try {
-      valueBytes = checkHeldPayload(value, this.#limits.serialization, this.#limits.maxMessageBytes, `store value '${key}'`, kStoreValueHeapCost);
+      return checkHeldPayload(value, this.#limits.serialization, this.#limits.maxMessageBytes, `store value '${key}'`, kStoreValueHeapCost);
     } catch (error) {
-      // A store write, not a send: `Cannot store the value of "k"`, its path the caller's `value` (H356).
-      throw storedValuePath(error, 'payload', 'value', key);
+      throw storedValuePath(error, 'payload', argument, key);
     }
-    return kStoreEntryOverheadBytes + (ephemeral ? kEphemeralTieOverheadBytes : 0) + keyBytes(key) + valueBytes;
   }
 
   /** `expected` of the primary's `compareAndSet()` as a stored value is kept; refused (named `expected`) as a value that cannot be stored is. */
   #comparable(key: string, expected: unknown): unknown {
     // A primitive as stored too: -0 as 0 with JSON.
     if (typeof expected !== 'object' || expected === null) return this.#copy(expected);
-    try {
-      checkHeldPayload(expected, this.#limits.serialization, this.#limits.maxMessageBytes, `store value '${key}'`, kStoreValueHeapCost);
-    } catch (error) {
-      throw storedValuePath(error, 'payload', 'expected', key);
-    }
+    this.#storableBytes(key, expected, 'expected');
     // Copied as set() copies (hostile t84 #7: before, V8's or JSON's raw error for a Blob, a
     // SharedArrayBuffer, process.env, a toJSON() returning undefined...).
     return this.#copyIn(key, expected, 'expected');

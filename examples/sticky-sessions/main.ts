@@ -24,7 +24,7 @@ class SessionWorker extends ClusterWorker {
       const visits = (this.#visits.get(client) ?? 0) + 1;
       this.#visits.set(client, visits);
       response.setHeader('content-type', 'application/json');
-      response.end(JSON.stringify({ client, visits, worker: this.id, pid: process.pid }));
+      response.end(JSON.stringify({ client, visits, worker: this.id, pid: process.pid }) + '\n');
     });
     this.serveSticky(server); // no listen(): the primary owns the port
   }

@@ -308,8 +308,9 @@ export interface PrimaryOptions {
   /**
    * Serve `clusterkit status|reload|stop|scale|dashboard <serviceName>` for this primary, on a
    * Unix socket only this user can open: `start()` opens it before forking (and rejects with
-   * `ClusterNameInUseError` if a live primary has the name); shutdown removes it. Letters,
-   * digits, `.`, `_`, `-`. (`startClusteredService` and `clusterkit run` serve it themselves.)
+   * `ClusterNameInUseError` if a live primary has the name); shutdown removes it. Any name
+   * `clusterkit run --name` takes (`'Billing API'`, `api@v2`; docs/cli.md#cluster-names).
+   * (`startClusteredService` and `clusterkit run` serve it themselves.)
    * @default no control socket
    */
   serviceName?: string;

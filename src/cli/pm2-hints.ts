@@ -9,7 +9,7 @@ import { closest } from './suggest.js';
 /** PM2's commands that clusterkit does not have, with what to run instead. */
 const kPm2Commands: Readonly<Record<string, string>> = {
   start: `"run": clusterkit run app.js (or clusterkit run ecosystem.config.js for the apps of a config file; clusterkit run alone reads clusterkit.config.ts); it runs in the foreground, under your terminal, systemd or container`,
-  restart: `"reload": clusterkit reload <name> replaces the workers one by one, with no downtime (or stop it, then run it again)`,
+  restart: `"reload": clusterkit reload <name> replaces the workers one by one, with no downtime (or stop it, then run it again; an app of a config file alone: clusterkit run <config file> <name>)`,
   delete: `"stop": clusterkit stop <name>; there is no process list to remove it from`,
   del: `"stop": clusterkit stop <name>; there is no process list to remove it from`,
   monit: `"dashboard": clusterkit dashboard <name> (live charts in the browser), or clusterkit status <name> --watch in the terminal`,

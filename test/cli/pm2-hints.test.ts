@@ -25,7 +25,7 @@ const runFlags = Object.keys(kRunOptions).map((name) => `--${name}`);
 
 describe('PM2 hints', () => {
   it("names PM2's commands in clusterkit's words", () => {
-    expect(commandHint('restart', kCommandNames)).toBe(` PM2's "restart" is "reload": clusterkit reload <name> replaces the workers one by one, with no downtime (or stop it, then run it again).`);
+    expect(commandHint('restart', kCommandNames)).toBe(` PM2's "restart" is "reload": clusterkit reload <name> replaces the workers one by one, with no downtime (or stop it, then run it again; an app of a config file alone: clusterkit run <config file> <name>).`);
     expect(commandHint('start', kCommandNames)).toMatch(/^ PM2's "start" is "run": clusterkit run app\.js/);
     expect(commandHint('delete', kCommandNames)).toMatch(/^ PM2's "delete" is "stop": clusterkit stop <name>/);
     expect(commandHint('monit', kCommandNames)).toMatch(/clusterkit dashboard <name> .*clusterkit status <name> --watch/);

@@ -1202,7 +1202,12 @@ function describeProblem(problem: ProtocolProblem, type: string | undefined): st
 /** A rolling reload stopped because a replacement worker failed; old workers keep serving (unless `isNothingServing`). */
 export class ReloadError extends ClusterKitError {
   override readonly name = 'ReloadError';
-  readonly code = 'ERR_RELOAD_FAILED';
+  /**
+   * `ERR_RELOAD_FAILED`; `ERR_RELOAD_INTERRUPTED` when the primary's stop cut the reload short
+   * (`isShutdown`): no failure of the new code (hostile t85 #3: a `clusterkit stop` during the
+   * reload's last wait was logged `err=ERR_RELOAD_FAILED` and `reload failed`).
+   */
+  readonly code: 'ERR_RELOAD_FAILED' | 'ERR_RELOAD_INTERRUPTED';
   /** The reload stopped because the primary began shutting down, not because of a replacement. */
   readonly isShutdown: boolean;
   /**
@@ -1229,6 +1234,7 @@ export class ReloadError extends ClusterKitError {
   constructor(message: string, options?: { cause?: unknown; isShutdown?: boolean; isSuperseded?: boolean; isNothingServing?: boolean; workers?: number; replaced?: number }) {
     super(message, options);
     this.isShutdown = options?.isShutdown ?? false;
+    this.code = this.isShutdown ? 'ERR_RELOAD_INTERRUPTED' : 'ERR_RELOAD_FAILED';
     this.isSuperseded = options?.isSuperseded ?? false;
     this.isNothingServing = options?.isNothingServing ?? false;
     this.workers = options?.workers;

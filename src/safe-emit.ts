@@ -39,11 +39,18 @@ export interface SafeEmitter {
    */
   reportUnlogged(error: Error): void;
   /**
+   * Says something that went as the caller asked, though not as it might expect (a memory
+   * replacement its own stopWorker() stopped, H754): to the notice lines when set
+   * (`sayWarningsWith`), else as a process warning with `code`; never on 'error', which is for
+   * failures (hostile t86 N5: it came as ERR_RELOAD_FAILED on 'error').
+   */
+  reportNotice(message: string, code: string): void;
+  /**
    * Where warnings nobody listens for go instead of a process warning: the primary's own logger
    * (retest t61 L2: a library primary with the default logger printed `(node:13787)
    * [ERR_NAMED_WORKER_STOPPED] NamedWorkerStoppedError: ...`, not a `[svc] WARN` line).
    */
-  sayWarningsWith(say: (error: Error) => void): void;
+  sayWarningsWith(say: (error: Error) => void, sayNotice?: (message: string, code: string) => void): void;
 }
 
 /** Errors given to `reportWarning`: on 'error' too, but a condition to tell, not a fault. */
@@ -118,6 +125,7 @@ export function safeEmitter(target: EventEmitter, side: EmitterSide, limits: Han
       });
   });
   let sayWarning: ((error: Error) => void) | undefined;
+  let sayNotice: ((message: string, code: string) => void) | undefined;
   return {
     reportWarning(error) {
       warnings.add(error);
@@ -130,8 +138,13 @@ export function safeEmitter(target: EventEmitter, side: EmitterSide, limits: Han
       if (target.listenerCount('error') > 0) reportError(error);
       else emitWarningSafely(error);
     },
-    sayWarningsWith(say) {
+    reportNotice(message, code) {
+      if (sayNotice !== undefined) sayNotice(message, code);
+      else process.emitWarning(message, { type: kWarningType, code });
+    },
+    sayWarningsWith(say, notice) {
       sayWarning = say;
+      sayNotice = notice;
     },
     reportHandlerError(error, what, ...given) {
       // By count, not a default: a default would put `error` for a given `undefined`, and the

@@ -13,7 +13,7 @@ import { describeKilledResets } from '../primary/pool/killed-resets.js';
 export { plural };
 
 /** What the control socket answers to `reload` (a primary of an older version sends no counts). */
-export type ReloadReply = { readonly crashed?: unknown; readonly workers: number; readonly retired?: number; readonly vacant?: number; readonly vacantCrashed?: number; readonly joined?: boolean; readonly queued?: boolean; readonly refilled?: number; readonly refillsFailed?: number; readonly env?: { readonly changed?: unknown; readonly added?: unknown; readonly removed?: unknown; readonly files?: unknown; readonly configFile?: unknown; readonly waiting?: unknown; readonly sums?: unknown } } & Partial<StopCounts>;
+export type ReloadReply = { readonly crashed?: unknown; readonly workers: number; readonly retired?: number; readonly retiredByStopWorker?: number; readonly vacant?: number; readonly vacantCrashed?: number; readonly joined?: boolean; readonly queued?: boolean; readonly refilled?: number; readonly refillsFailed?: number; readonly env?: { readonly changed?: unknown; readonly added?: unknown; readonly removed?: unknown; readonly files?: unknown; readonly configFile?: unknown; readonly waiting?: unknown; readonly sums?: unknown } } & Partial<StopCounts>;
 /** What it answers to `scale`: the status, and how the surplus workers stopped (`ScaleStops`). */
 /** `warning`: what the scale leaves wrong, such as fewer workers than /readyz requires (H464); absent from older primaries. */
 export type ScaleReply = ClusterStatus & { readonly warning?: unknown } & { readonly stops?: { readonly unclean?: unknown; readonly killedConnectionsReset?: unknown; readonly graceful?: unknown; readonly failed?: unknown; readonly killed?: unknown; readonly failedCause?: unknown; readonly killedCause?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown; readonly notStarted?: unknown; readonly already?: unknown; readonly restartsCancelled?: unknown } };
@@ -142,7 +142,7 @@ export function describeReload(name: string, reply: ReloadReply, shell?: Readonl
   const crashes = crashesOf(reply.crashed);
   // An old worker killed during the reload is both a vacant slot and a crash: said once (retest t64 N9: "1 old worker not stopped" and "meanwhile 1 worker crashed" read as two).
   const isMerged = vacant > 0 && crashes !== undefined && crashes.count <= vacant;
-  const notReplaced = `${retired === 0 ? '' : `; ${describeNotReplaced(retired)}`}${vacant === 0 ? '' : `; ${isMerged ? describeVacantCrashed(vacant, crashes) : describeVacant(vacant, vacantCrashedOf(reply.vacantCrashed, vacant))}`}`;
+  const notReplaced = `${retired === 0 ? '' : `; ${describeNotReplaced(retired, countOf(reply.retiredByStopWorker))}`}${vacant === 0 ? '' : `; ${isMerged ? describeVacantCrashed(vacant, crashes) : describeVacant(vacant, vacantCrashedOf(reply.vacantCrashed, vacant))}`}`;
   // Old workers that were not ready yet (a restart still booting) are said as such (H211).
   const notReady = countOf(reply.notStarted);
   const before = notReady === 0 ? '' : `; ${plural(notReady, 'old worker')} stopped before ${notReady === 1 ? 'it was' : 'they were'} ready`;

@@ -132,7 +132,9 @@ function reportFailure(error: unknown, command: CommandName | undefined): number
     return kExitNotRunning;
   }
   if (error instanceof RemoteError) {
-    writeError(`clusterkit: ${command ?? error.messageType} failed: ${remoteMessage(error)}`);
+    // A stop that cut a reload short is no failure of the new code (hostile t85 #3): said as what it is.
+    const outcome = error.remoteCode === 'ERR_RELOAD_INTERRUPTED' ? 'cut short by the stop' : 'failed';
+    writeError(`clusterkit: ${command ?? error.messageType} ${outcome}: ${remoteMessage(error)}`);
     return 1;
   }
   writeError(`clusterkit: ${toReadableError(error).message}`);

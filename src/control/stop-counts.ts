@@ -72,10 +72,11 @@ export interface ReloadCrashes {
 export async function reloadWithCounts(
   primary: ClusterPrimary,
   reload: () => Promise<unknown>,
-): Promise<StopCounts & { workers: number; retired: number; vacant?: number; vacantCrashed?: number; joined: boolean; queued?: true; refilled?: number; refillsFailed?: number; crashed?: ReloadCrashes }> {
+): Promise<StopCounts & { workers: number; retired: number; retiredByStopWorker?: number; vacant?: number; vacantCrashed?: number; joined: boolean; queued?: true; refilled?: number; refillsFailed?: number; crashed?: ReloadCrashes }> {
   let stopped: ShutdownReport | undefined;
   let replaced: number | undefined;
   let retired = 0;
+  let retiredByStopWorker = 0;
   let vacant = 0;
   let vacantCrashed: number | undefined;
   let joined = false;
@@ -84,11 +85,12 @@ export async function reloadWithCounts(
   let isOwn = true;
   let refilled = 0;
   let refillsFailed = 0;
-  const onComplete = (event: { readonly replaced: number; readonly retired: number; readonly stopped: ShutdownReport; readonly refillsFailed?: number; readonly vacant?: number; readonly vacantCrashed?: number }) => {
+  const onComplete = (event: { readonly replaced: number; readonly retired: number; readonly retiredByStopWorker?: number; readonly stopped: ShutdownReport; readonly refillsFailed?: number; readonly vacant?: number; readonly vacantCrashed?: number }) => {
     if (!isOwn) return;
     stopped = event.stopped;
     replaced = event.replaced;
     retired = event.retired;
+    retiredByStopWorker = event.retiredByStopWorker ?? 0;
     vacant = event.vacant ?? 0;
     vacantCrashed = event.vacantCrashed;
     refillsFailed = event.refillsFailed ?? 0;
@@ -153,7 +155,7 @@ export async function reloadWithCounts(
   // The workers this reload replaced, as its log line says: not the count running now, which a
   // scale during the reload changes (a slot it added starts on the new code, replacing nothing).
   const crashed = crashes.workers === 0 ? {} : { crashed: { workers: crashes.workers, requestsCut: crashes.requestsCut, connectionsReset: crashes.connectionsReset, ...(crashes.isLowerBound ? { isLowerBound: true as const } : {}) } };
-  return { workers: replaced ?? primary.workers.length, retired, ...(vacant === 0 ? {} : { vacant, ...(vacantCrashed === undefined ? {} : { vacantCrashed }) }), joined: joined && !queued, ...(queued ? { queued: true as const } : {}), ...counts, ...(refilled === 0 ? {} : { refilled }), ...(refillsFailed === 0 ? {} : { refillsFailed }), ...crashed };
+  return { workers: replaced ?? primary.workers.length, retired, ...(retiredByStopWorker === 0 ? {} : { retiredByStopWorker }), ...(vacant === 0 ? {} : { vacant, ...(vacantCrashed === undefined ? {} : { vacantCrashed }) }), joined: joined && !queued, ...(queued ? { queued: true as const } : {}), ...counts, ...(refilled === 0 ? {} : { refilled }), ...(refillsFailed === 0 ? {} : { refillsFailed }), ...crashed };
 }
 
 /** What `scale` answers besides the status: how the surplus workers it stopped went. */
@@ -257,10 +259,15 @@ function uncleanOf(stopped: ShutdownReport): Pick<ScaleStops, 'failed' | 'killed
 /**
  * `2 not replaced: a scale-down removed their slots`: the slots of a reload that a scale-down
  * removed before their replacement took over (H191), as the reload's log line and
- * `clusterkit reload` say it.
+ * `clusterkit reload` say it. `byStopWorker`: of those, the ones `stopWorker()` removed, named
+ * as such (hostile t84, H757: a slot stopWorker() removed was said "a scale-down removed its slot").
  */
-export function describeNotReplaced(retired: number): string {
-  return `${retired} not replaced: a scale-down removed ${retired === 1 ? 'its slot' : 'their slots'}`;
+export function describeNotReplaced(retired: number, byStopWorker = 0): string {
+  const by = Math.min(Math.max(0, byStopWorker), retired);
+  const slots = retired === 1 ? 'its slot' : 'their slots';
+  if (by === 0) return `${retired} not replaced: a scale-down removed ${slots}`;
+  if (by === retired) return `${retired} not replaced: stopWorker() removed ${slots}`;
+  return `${retired} not replaced: a scale-down removed ${retired - by} of their slots, stopWorker() ${by}`;
 }
 
 /**

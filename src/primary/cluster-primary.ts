@@ -109,7 +109,10 @@ export class ClusterPrimary<
       attachPrimaryLogging(this as unknown as ClusterPrimary, lines, countReason);
       attachPrimaryHookLogging(this as unknown as ClusterPrimary, lines);
       // Warnings with no 'error' listener: a WARN line of its own log, not a process warning.
-      events.sayWarningsWith((error) => lines.warn({ err: error }, error.message));
+      events.sayWarningsWith(
+        (error) => lines.warn({ err: error }, error.message),
+        (message, code) => lines.warn({ code }, message),
+      );
     }
   }
 

@@ -42,6 +42,8 @@ export interface PrimaryContext {
   readonly reportError: (error: Error) => void;
   /** Reports a failure the primary must not die of (on `error`; a process warning when nobody listens). */
   readonly reportWarning: (error: Error) => void;
+  /** Says what went as the caller asked, though worth a word (never on `error`: a WARN line, or a process warning). */
+  readonly reportNotice: (message: string, code: string) => void;
   /** Reports what a worker's notification's handler threw (on `error`; a process warning when nobody listens). */
   readonly reportHandlerError: (error: Error, what: string, ...thrown: [thrown?: unknown]) => void;
 }
@@ -68,7 +70,7 @@ export function createPrimaryContext(options: NormalizedPrimaryOptions, events: 
   const onInbound = (record: WorkerRecord, type: string, payload: unknown, isRequest: boolean, id: number): unknown =>
     isSystemType(type) ? held.route(route, record, type, payload, isRequest, id) : hooks.onUserMessage(record, type, payload, isRequest);
   const pool = new WorkerPool({ options, emit, reportError, reportWarning: events.reportWarning, reportHandlerError: events.reportHandlerError }, onInbound, (record, problem, type) => system.reportDropped(record, problem, type));
-  const lifecycle = new PrimaryLifecycle({ options, pool, system, emit, reportError, reportWarning: events.reportWarning }, hooks);
+  const lifecycle = new PrimaryLifecycle({ options, pool, system, emit, reportError, reportWarning: events.reportWarning, reportNotice: events.reportNotice }, hooks);
   registerStartupNotices({ options, pool, system, emit });
   registerStopNotices({ pool, system, emit });
   registerStickyNotices({ system, emit });
@@ -77,5 +79,5 @@ export function createPrimaryContext(options: NormalizedPrimaryOptions, events: 
   registerOutputLostNotice({ system });
   // A worker's SIGHUP: what the primary did with its own (H291).
   system.register(kHangupRequest, { kind: 'request', check: isNoPayload, handle: () => lifecycle.hangups.answer(options.handleSignals) });
-  return Object.freeze({ options, pool, system, lifecycle, emit, listens: events.listens, reportError, reportWarning: events.reportWarning, reportHandlerError: events.reportHandlerError });
+  return Object.freeze({ options, pool, system, lifecycle, emit, listens: events.listens, reportError, reportWarning: events.reportWarning, reportNotice: events.reportNotice, reportHandlerError: events.reportHandlerError });
 }

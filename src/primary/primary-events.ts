@@ -292,8 +292,10 @@ export interface SlotChangeEvent {
 export interface ReloadReport {
   /** Workers replaced: their old worker was stopped, their replacement took over. */
   readonly replaced: number;
-  /** Slots a scale-down removed before their replacement took over, not replaced (H191). */
+  /** Slots a scale-down (or `stopWorker()`) removed before their replacement took over, not replaced (H191). */
   readonly retired: number;
+  /** Of `retired`, the slots `stopWorker()` removed, not a scale-down (H757); only when there was one. */
+  readonly retiredByStopWorker?: number;
   /** How the old workers stopped. */
   readonly stopped: ShutdownReport;
   /** Slots given up in a crash loop that the reload started again (H712); only when there was one. */

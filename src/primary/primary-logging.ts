@@ -591,18 +591,19 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     logger.error({ signal, firstSignal, killed: killed.length, openRequests }, `${describeForcedStop(signal, firstSignal)} forced the stop: ${plural(killed.length, 'worker')} killed${open}`);
   });
   primary.on('reload', ({ workers, requestedBy, env }) => logger.info({ workers }, `rolling reload started${reloadCause(requestedBy)}${env === undefined ? '' : envClause(env)}`));
-  primary.on('reloadComplete', ({ replaced, retired, stopped, refilled = 0, refillsFailed, vacant = 0, vacantCrashed }) => {
+  primary.on('reloadComplete', ({ replaced, retired, retiredByStopWorker, stopped, refilled = 0, refillsFailed, vacant = 0, vacantCrashed }) => {
     // Slots not replaced (H191: scaled away; H574: no worker at their turn), each said; and the
     // slots given up in a crash loop it started again (newcomer t76: a reload that brought them
     // all back said `replaced=0` and nothing else), of which those that failed again (H517).
     const clauses = [
-      ...(retired === 0 ? [] : [describeNotReplaced(retired)]),
+      ...(retired === 0 ? [] : [describeNotReplaced(retired, retiredByStopWorker)]),
       ...(vacant === 0 ? [] : [describeVacant(vacant, vacantCrashed)]),
       ...(refilled === 0 ? [] : [describeRefilled(refilled, refillsFailed)]),
     ];
     const fields = {
       replaced,
       ...(retired === 0 ? {} : { retired }),
+      ...(retiredByStopWorker === undefined ? {} : { retiredByStopWorker }),
       ...(vacant === 0 ? {} : { vacant, ...(vacantCrashed === undefined ? {} : { vacantCrashed }) }),
       ...(refilled === 0 ? {} : { refilled }),
       ...(refillsFailed === undefined ? {} : { refillsFailed }),
@@ -633,10 +634,11 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       return;
     }
     if (removedByStopWorker !== undefined) {
+      // Not "before it was ready" (hostile t86 N6, H755): one stopped from a workerReady listener had become ready.
       const removed = removedByStopWorker === 1 ? '1 new worker was' : `${removedByStopWorker} new workers were`;
       logger.info(
         { from, to, removedByStopWorker, target: primary.targetWorkers },
-        `scaling from ${from} to ${plural(to, 'worker')} complete, but ${removed} stopped by stopWorker() before it was ready, removing ${removedByStopWorker === 1 ? 'its slot' : 'their slots'}: the target is now ${primary.targetWorkers}`,
+        `scaling from ${from} to ${plural(to, 'worker')} complete, but ${removed} stopped by stopWorker() while the scale was starting ${removedByStopWorker === 1 ? 'it' : 'them'}, removing ${removedByStopWorker === 1 ? 'its slot' : 'their slots'}: the target is now ${primary.targetWorkers}`,
       );
       return;
     }

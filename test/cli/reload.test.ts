@@ -224,4 +224,19 @@ if (cluster.isPrimary) {
     expect((await cli(['stop', 'queues'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);
   });
+
+  it('[H756] a stop during the reload\'s startup-window wait: the reload is said cut short by the stop, not failed', async () => {
+    const runtime = runtimeDir();
+    const run = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'cutshort', '--startup-window', '60s'], { runtime, env: { PORT: String(await freePort()) } });
+    await run.waitFor(/service cutshort started/);
+    const reload = startCli(['reload', 'cutshort'], { runtime });
+    await run.waitFor(/rolling reload: the old workers have stopped; waiting/);
+    expect((await cli(['stop', 'cutshort'], { runtime })).code).toBe(0);
+    await expect(reload.exited()).resolves.toBe(1);
+    // Before (hostile t85 #3): `WARN rolling reload stopped: ... err=ERR_RELOAD_FAILED` and `clusterkit: reload failed: ...`.
+    expect(reload.stderr()).toMatch(/^clusterkit: reload cut short by the stop: The reload stopped because the primary began shutting down while it waited/m);
+    await expect(run.exited()).resolves.toBe(0);
+    expect(run.output()).toMatch(/WARN rolling reload stopped: The reload stopped because the primary began shutting down .* err=ERR_RELOAD_INTERRUPTED/);
+    expect(run.output()).not.toMatch(/ERR_RELOAD_FAILED|reload failed/);
+  });
 });

@@ -196,7 +196,7 @@ describe('a reload whose replacement exits after it took over', () => {
     expect(primary.workers.map((worker) => worker.state)).toEqual(['ready', 'ready']);
   });
 
-  it('[H371] a shutdown during the startup window\'s wait ends the reload at once, as a shutdown', async () => {
+  it('[H371][H756] a shutdown during the startup window\'s wait ends the reload at once, as a shutdown, its code ERR_RELOAD_INTERRUPTED (not a failure)', async () => {
     const { primary, before, release } = await startGood({ restart: { startupWindowMs: 120_000 } });
     release('good');
     const completed = record(primary, 'reloadComplete');
@@ -211,7 +211,8 @@ describe('a reload whose replacement exits after it took over', () => {
     await stopped;
 
     expect(error).toBeInstanceOf(ReloadError);
-    expect(error).toMatchObject({ code: 'ERR_RELOAD_FAILED', isShutdown: true });
+    // Before (hostile t85 #3): ERR_RELOAD_FAILED, logged `err=ERR_RELOAD_FAILED` as if the new code failed.
+    expect(error).toMatchObject({ code: 'ERR_RELOAD_INTERRUPTED', isShutdown: true });
     expect((error as Error).message).toBe(
       'The reload stopped because the primary began shutting down while it waited for its replacements to stay up the 120.0 s startup window (restart.startupWindowMs); 2 of 2 workers were replaced, and the shutdown stops them.',
     );

@@ -9,6 +9,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { ClusterPrimary, StopOutcome, WorkerHandle } from '../../src/index.js';
 import { testPrimary } from '../helpers/primary.js';
 import { until } from '../helpers/wait.js';
+import { recordingLogger } from '../helpers/captured-logger.js';
 
 /** Stops the first worker `event` tells of from now on; resolves with it and its stop's outcome. */
 function stopFirst(primary: ClusterPrimary<any, any>, event: 'workerFork' | 'workerReady'): Promise<{ worker: WorkerHandle; outcome: StopOutcome }> {
@@ -43,5 +44,25 @@ describe('stopWorker() of a reload replacement', () => {
     expect(report).toMatchObject({ replaced: 2 });
     expect(primary.workers.filter((handle) => before.includes(handle))).toEqual([]);
     expect(primary.workers).toHaveLength(2);
+  });
+
+  it('[H757] a slot whose own worker stopWorker() removed during a reload is said removed by stopWorker(), not by a scale-down', async () => {
+    const { logger, lines } = recordingLogger();
+    const primary = testPrimary({ workerCount: 2, logger });
+    const before = await primary.start();
+    const slotOne = before.find((worker) => worker.slot === 1)!;
+    // As slot 0's replacement is forked, slot 1's own worker goes: its slot with it, before its turn.
+    let stopping: Promise<StopOutcome> | undefined;
+    const onFork = () => {
+      primary.off('workerFork', onFork);
+      stopping = primary.stopWorker(slotOne);
+    };
+    primary.on('workerFork', onFork);
+    const report = await primary.reload();
+    await stopping;
+    expect(report).toMatchObject({ replaced: 1, retired: 1, retiredByStopWorker: 1 });
+    // Before (hostile t84): "rolling reload complete: 1 worker replaced, 1 not replaced: a scale-down removed its slot".
+    expect(lines).toContainEqual(expect.stringMatching(/^info rolling reload complete: 1 worker replaced, 1 not replaced: stopWorker\(\) removed its slot$/));
+    expect(primary.targetWorkers).toBe(1);
   });
 });

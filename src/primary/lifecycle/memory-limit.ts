@@ -36,7 +36,7 @@ export class MemoryLimit {
   readonly #failedOnce = new WeakSet<WorkerRecord>();
 
   constructor(
-    private readonly context: Pick<PrimaryContext, 'options' | 'pool' | 'emit' | 'reportWarning'>,
+    private readonly context: Pick<PrimaryContext, 'options' | 'pool' | 'emit' | 'reportWarning' | 'reportNotice'>,
     private readonly reloadContext: ReloadContext,
   ) {}
 
@@ -135,12 +135,14 @@ export class MemoryLimit {
         this.#replacement.set(record, 'failed');
         // The primary's code stopped the replacement (hostile t84 #6/#9, H743): said so, not "failed
         // to start ... killed by SIGTERM" and "fix what stops new workers from starting"; nothing
-        // is wrong with the code, so the hard bound is not held against it either.
+        // is wrong with the code, so the hard bound is not held against it either. Nor is it a
+        // failure for 'error' (hostile t86 N5, H754: it came as ERR_RELOAD_FAILED there): the
+        // caller stopped it on purpose, and the warning line says what that leaves.
         if (isStoppedByStopWorker(error)) {
           const text =
             `Worker ${record.id} is over the memory limit, but its replacement for slot ${slot.index} was stopped by stopWorker() before it took the slot over, ` +
             `so worker ${record.id} keeps serving, still over the limit; the replacement is tried again once it stays over the limit for ${kMemoryStrikes} more heartbeats (nothing failed: no code to fix).`;
-          this.context.reportWarning(new ReloadError(text, { cause: error }));
+          this.context.reportNotice(text, 'CLUSTERKIT_REPLACEMENT_STOPPED');
           return;
         }
         this.#failedOnce.add(record);

@@ -118,7 +118,7 @@ export function registerLifecycle(primary: object, lifecycle: PrimaryLifecycle):
 }
 
 /** What the lifecycle takes from the primary's context. */
-export type LifecycleContext = Pick<PrimaryContext, 'options' | 'pool' | 'system' | 'emit' | 'reportError' | 'reportWarning'>;
+export type LifecycleContext = Pick<PrimaryContext, 'options' | 'pool' | 'system' | 'emit' | 'reportError' | 'reportWarning' | 'reportNotice'>;
 
 /** The facade's overridable hooks, run by `start()` and `shutdown()`. */
 export interface LifecycleHooks {
@@ -426,7 +426,10 @@ export class PrimaryLifecycle {
       // Said as what it is (hostile t84 #9, H743): the caller's stopWorker(), its slot gone and the target lower, not a failure to start.
       const target = pool.targetCount - (slot.isRetired ? 0 : 1);
       if (!slot.firstReady.isSettled) this.#removedByStopWorker.add(slot);
-      pool.retire(slot, new InvalidStateError(`${record.describe()} was stopped by stopWorker() before it was ready: its slot is removed, so the target is now ${plural(target, 'worker')}, and nothing restarts it. Call fork() or scale() to add a worker again.`));
+      if (!slot.isRetired) slot.isRemovedByStopWorker = true;
+      // One stopped from a workerReady listener had become ready (hostile t86 N6, H755): not "before it was ready".
+      const when = record.readyAt === undefined ? 'before it was ready' : 'as it became ready';
+      pool.retire(slot, new InvalidStateError(`${record.describe()} was stopped by stopWorker() ${when}: its slot is removed, so the target is now ${plural(target, 'worker')}, and nothing restarts it. Call fork() or scale() to add a worker again.`));
     } else if (record.stopping === undefined) record.isStoppedAsReplacement = true;
     return stopWorker(this.#context.pool, record, timeoutMs);
   }

@@ -161,6 +161,8 @@ export async function rollingReload(
   let replaced = 0;
   // Slots a scale-down removed before or during their turn: said, not left out of the count (H191).
   let retired = 0;
+  // Of those, the slots stopWorker() removed: said as such, not "a scale-down" (hostile t84, H757).
+  let retiredByStopWorker = 0;
   // Slots with no worker running at their turn: started with the new code, nothing replaced (H574).
   let vacant = 0;
   // Of `vacant`: those whose worker was running as the reload began.
@@ -197,6 +199,7 @@ export async function rollingReload(
       // Scaled away (or stopped) before its turn or while its replacement started: nothing left to replace there.
       if (report === undefined) {
         retired++;
+        if (slot.isRemovedByStopWorker) retiredByStopWorker++;
         continue;
       }
       for (const outcome of ['graceful', 'failed', 'killed'] as const) stopped[outcome].push(...report[outcome]);
@@ -268,7 +271,7 @@ export async function rollingReload(
   }
   const refilled = refill?.slots.length ?? 0;
   const refillsFailed = refill?.failures.length ?? 0;
-  const report: ReloadReport = { replaced, retired, stopped: notStarted.length === 0 ? stopped : { ...stopped, notStarted }, ...(refilled === 0 ? {} : { refilled }), ...(refillsFailed === 0 ? {} : { refillsFailed }), ...(vacant === 0 ? {} : { vacant, vacantCrashed }) };
+  const report: ReloadReport = { replaced, retired, ...(retiredByStopWorker === 0 ? {} : { retiredByStopWorker }), stopped: notStarted.length === 0 ? stopped : { ...stopped, notStarted }, ...(refilled === 0 ? {} : { refilled }), ...(refillsFailed === 0 ? {} : { refillsFailed }), ...(vacant === 0 ? {} : { vacant, vacantCrashed }) };
   context.emit('reloadComplete', report);
   return report;
 }

@@ -75,6 +75,8 @@ export class Slot {
   #deferredRestart: (() => void) | undefined;
   /** No more workers for this slot: stopped on purpose, shut down, or crash-looped. */
   isRetired = false;
+  /** Retired by the caller's `stopWorker()` of its worker, not by a scale-down: a reload names which removed it (hostile t84, H757). */
+  isRemovedByStopWorker = false;
   /** Set once a worker of this slot listened: its later workers are ready only once they listen too (ready-on-listen.ts). */
   hasListened = false;
   /** One of the primary's initial slots: while it has had no ready worker, its giving up fails `start()`, which stops every worker. */

@@ -1201,14 +1201,10 @@ function describeProblem(problem: ProtocolProblem, type: string | undefined): st
 
 /** A rolling reload stopped because a replacement worker failed; old workers keep serving (unless `isNothingServing`). */
 export class ReloadError extends ClusterKitError {
-  override readonly name = 'ReloadError';
-  /**
-   * `ERR_RELOAD_FAILED`; `ERR_RELOAD_INTERRUPTED` when the primary's stop cut the reload short
-   * (`isShutdown`): no failure of the new code (hostile t85 #3: a `clusterkit stop` during the
-   * reload's last wait was logged `err=ERR_RELOAD_FAILED` and `reload failed`).
-   */
-  readonly code: 'ERR_RELOAD_FAILED' | 'ERR_RELOAD_INTERRUPTED';
-  /** The reload stopped because the primary began shutting down, not because of a replacement. */
+  override readonly name: 'ReloadError' | 'ReloadInterruptedError' = 'ReloadError';
+  /** `ERR_RELOAD_INTERRUPTED` on its subclass `ReloadInterruptedError`. */
+  readonly code: 'ERR_RELOAD_FAILED' | 'ERR_RELOAD_INTERRUPTED' = 'ERR_RELOAD_FAILED';
+  /** The reload stopped because the primary began shutting down, not because of a replacement: a `ReloadInterruptedError`. */
   readonly isShutdown: boolean;
   /**
    * The reload stopped because a newer change of the watched files superseded it (`--watch`,
@@ -1234,11 +1230,25 @@ export class ReloadError extends ClusterKitError {
   constructor(message: string, options?: { cause?: unknown; isShutdown?: boolean; isSuperseded?: boolean; isNothingServing?: boolean; workers?: number; replaced?: number }) {
     super(message, options);
     this.isShutdown = options?.isShutdown ?? false;
-    this.code = this.isShutdown ? 'ERR_RELOAD_INTERRUPTED' : 'ERR_RELOAD_FAILED';
     this.isSuperseded = options?.isSuperseded ?? false;
     this.isNothingServing = options?.isNothingServing ?? false;
     this.workers = options?.workers;
     this.replaced = options?.replaced;
+  }
+}
+
+/**
+ * A rolling reload cut short because the primary began shutting down (`stop()`, SIGTERM,
+ * `clusterkit stop`): no failure of the new code, so a code of its own (hostile t85 #3: a stop
+ * during the reload's last wait was logged `err=ERR_RELOAD_FAILED` and `reload failed`). A
+ * `ReloadError` with `isShutdown: true`, so code that catches `ReloadError` still does.
+ */
+export class ReloadInterruptedError extends ReloadError {
+  override readonly name = 'ReloadInterruptedError';
+  override readonly code = 'ERR_RELOAD_INTERRUPTED';
+
+  constructor(message: string, options?: { cause?: unknown; workers?: number; replaced?: number }) {
+    super(message, { ...options, isShutdown: true });
   }
 }
 

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { ReloadError, WorkerExitedError, type PrimaryOptions, type SlotChangeEvent, type WorkerHandle } from '../../src/index.js';
+import { ReloadError, ReloadInterruptedError, WorkerExitedError, type PrimaryOptions, type SlotChangeEvent, type WorkerHandle } from '../../src/index.js';
 import { onCleanup } from '../helpers/cleanup.js';
 import { freePort } from '../helpers/ports.js';
 import { testPrimary } from '../helpers/primary.js';
@@ -212,7 +212,8 @@ describe('a reload whose replacement exits after it took over', () => {
 
     expect(error).toBeInstanceOf(ReloadError);
     // Before (hostile t85 #3): ERR_RELOAD_FAILED, logged `err=ERR_RELOAD_FAILED` as if the new code failed.
-    expect(error).toMatchObject({ code: 'ERR_RELOAD_INTERRUPTED', isShutdown: true });
+    expect(error).toBeInstanceOf(ReloadInterruptedError);
+    expect(error).toMatchObject({ name: 'ReloadInterruptedError', code: 'ERR_RELOAD_INTERRUPTED', isShutdown: true, workers: 2, replaced: 2 });
     expect((error as Error).message).toBe(
       'The reload stopped because the primary began shutting down while it waited for its replacements to stay up the 120.0 s startup window (restart.startupWindowMs); 2 of 2 workers were replaced, and the shutdown stops them.',
     );

@@ -4,7 +4,7 @@
  * the old one gracefully. Never the other way round: killing first drops connections (in
  * round-robin mode the primary even closes the listening socket when its last worker leaves).
  */
-import { describeExit, ReloadError, WorkerExitedError } from '../../errors.js';
+import { describeExit, ReloadError, ReloadInterruptedError, WorkerExitedError } from '../../errors.js';
 import { formatElapsed, formatUptime } from '../../duration.js';
 import { describeUncaughtError } from '../pool/crash-notice.js';
 import { settleWithin } from '../../wait.js';
@@ -183,7 +183,7 @@ export async function rollingReload(
   try {
     for (const [index, slot] of slots.entries()) {
       if (!context.isRunning()) {
-        throw new ReloadError(`The reload stopped because the primary is shutting down; ${replaced} of ${slots.length} workers were replaced.`, { isShutdown: true });
+        throw reloadError(`The reload stopped because the primary is shutting down; ${replaced} of ${slots.length} workers were replaced.`, { isShutdown: true });
       }
       taken.throwIfOneExited(context);
       // Its replacement is forked synchronously in replaceInSlot: a reload() asked for from now on no longer loads its code in this slot.
@@ -214,7 +214,7 @@ export async function rollingReload(
     progress.end();
     // The shutdown took over the stop of the last old worker (it reports it): not a complete reload.
     if (!context.isRunning()) {
-      throw new ReloadError(`The reload stopped because the primary is shutting down; ${replaced} of ${slots.length} workers were replaced, and the shutdown stopped the old ones still draining.`, {
+      throw reloadError(`The reload stopped because the primary is shutting down; ${replaced} of ${slots.length} workers were replaced, and the shutdown stopped the old ones still draining.`, {
         isShutdown: true,
       });
     }
@@ -226,7 +226,7 @@ export async function rollingReload(
     const waitedMs = await taken.outliveStartupWindow(context, windowMs);
     const window = `the ${formatElapsed(windowMs)} startup window ${context.options.restart === false ? '(the default of restart.startupWindowMs; restarts are off)' : '(restart.startupWindowMs)'}`;
     if (!context.isRunning()) {
-      throw new ReloadError(
+      throw reloadError(
         `The reload stopped because the primary began shutting down while it waited for its replacements to stay up ${window}; ${replaced} of ${slots.length} workers were replaced, and the shutdown stops them.`,
         { isShutdown: true },
       );
@@ -236,7 +236,7 @@ export async function rollingReload(
     // the reload ends once they stayed up the window too, or failed (H517).
     refill = await refillGivenUp(context, windowMs);
     if (!context.isRunning()) {
-      throw new ReloadError(`The reload stopped because the primary began shutting down while it waited for the worker slots it started again to stay up ${window}; ${replaced} of ${slots.length} workers were replaced.`, {
+      throw reloadError(`The reload stopped because the primary began shutting down while it waited for the worker slots it started again to stay up ${window}; ${replaced} of ${slots.length} workers were replaced.`, {
         isShutdown: true,
       });
     }
@@ -249,7 +249,7 @@ export async function rollingReload(
     let failure =
       error instanceof ReloadError
         ? withCounts(error, counts)
-        : new ReloadError(toError(error).message, { cause: error, isShutdown: !context.isRunning(), ...counts });
+        : reloadError(toError(error).message, { cause: error, isShutdown: !context.isRunning(), ...counts });
     if (env !== undefined && context.pool.env === env) {
       // The env from before is in force again (H340): this one was never applied in full.
       context.pool.env = before;
@@ -257,7 +257,7 @@ export async function rollingReload(
         const started = [...context.pool.records].filter((record) => record.env === env && record.state !== 'exited').length;
         // Not "no worker started with it": the replacement whose failure this is did (ops t63: it failed of the new env).
         const already = started === 0 ? 'no worker runs with the new one now' : `${started} ${started === 1 ? 'worker' : 'workers'} started with the new one ${started === 1 ? 'runs' : 'run'} on, and ${started === 1 ? 'keeps it until it is' : 'keep it until they are'} replaced`;
-        failure = new ReloadError(`${failure.message} The env in force is still the one from before (every later fork gets it); ${already}.`, {
+        failure = reloadError(`${failure.message} The env in force is still the one from before (every later fork gets it); ${already}.`, {
           cause: failure.cause,
           isShutdown: failure.isShutdown,
           isSuperseded: failure.isSuperseded,
@@ -276,10 +276,20 @@ export async function rollingReload(
   return report;
 }
 
+/**
+ * A `ReloadError`, or with `isShutdown` its subclass `ReloadInterruptedError` (hostile t85 #3): a
+ * reload the primary's stop cut short has a code of its own, not the new code's failure.
+ */
+function reloadError(message: string, options: ConstructorParameters<typeof ReloadError>[1] & {}): ReloadError {
+  if (options.isShutdown !== true) return new ReloadError(message, options);
+  const { isShutdown: _shutdown, isSuperseded: _superseded, isNothingServing: _nothing, ...rest } = options;
+  return new ReloadInterruptedError(message, rest);
+}
+
 /** `error` with the reload's counts: itself when it has them, else a copy with them (the same message, flags and cause). */
 function withCounts(error: ReloadError, counts: { workers: number; replaced: number }): ReloadError {
   if (error.workers !== undefined) return error;
-  const copy = new ReloadError(error.message, { cause: error.cause, isShutdown: error.isShutdown, isSuperseded: error.isSuperseded, isNothingServing: error.isNothingServing, ...counts });
+  const copy = reloadError(error.message, { cause: error.cause, isShutdown: error.isShutdown, isSuperseded: error.isSuperseded, isNothingServing: error.isNothingServing, ...counts });
   copy.stack = error.stack;
   return copy;
 }
@@ -398,7 +408,7 @@ async function replaceInSlot(
       // The shutdown stopped the replacement: its exit says nothing about the new code.
       const what = incoming.stopRequested ? 'it was stopped with the other workers' : reason;
       const doing = isProving ? `staying up its ${options.minReadyMs} ms ("minReadyMs")` : 'starting';
-      throw new ReloadError(`The reload stopped because the primary began shutting down while the replacement for worker slot ${slot.index} was ${doing} (${what}); ${progress}.`, {
+      throw reloadError(`The reload stopped because the primary began shutting down while the replacement for worker slot ${slot.index} was ${doing} (${what}); ${progress}.`, {
         cause: error,
         isShutdown: true,
       });
@@ -442,7 +452,7 @@ async function replaceInSlot(
   // stops gracefully with the others (not in the 2 s of a failed start), as the old one.
   if (isProving && !context.isRunning()) {
     endReplacing();
-    throw new ReloadError(
+    throw reloadError(
       `The reload stopped because the primary began shutting down while the replacement for worker slot ${slot.index} was staying up its ${options.minReadyMs} ms ("minReadyMs") before ${old.describe()} would stop; the shutdown stops both; ${progress}.`,
       { isShutdown: true },
     );

@@ -11,6 +11,7 @@ import { isBigIntObject, isBooleanObject, isBoxedPrimitive, isNativeError, isNum
 import { kPunctuationBytes, kScalarBytes } from './wire-size.js';
 import type { Walk } from './payload-walk.js';
 import { kErrorCycleReason, kWasmModuleReason, noteUnreadable } from './read-back.js';
+import { refusePlatformObject } from './platform-objects.js';
 
 /** Absent where WebAssembly is (`node --jitless`). */
 const kWasmModule: (abstract new (...args: never[]) => object) | undefined = (globalThis as { WebAssembly?: { Module: abstract new (...args: never[]) => object } }).WebAssembly?.Module;
@@ -72,7 +73,10 @@ export function visitSpecialObject(walk: Walk, value: object, depth: number, vis
     walk.scalars++;
     return true;
   }
-  return visitBoxedPrimitive(walk, value, visit);
+  if (visitBoxedPrimitive(walk, value, visit)) return true;
+  // Hostile t86 N4: a Blob, a KeyObject, a stream... arrived as {} (platform-objects.ts).
+  refusePlatformObject(walk, value);
+  return false;
 }
 
 function failError(walk: Walk): never {

@@ -107,8 +107,9 @@ export class StoreClient {
   }
 
   /**
-   * Sets `next` only if the current value deep-equals `expected` (`undefined`: absent);
-   * atomic. With `{ ephemeral: true }`, a key it sets is removed when this worker exits.
+   * Sets `next` only if the current value deep-equals `expected` (`undefined`: absent), as
+   * `util.isDeepStrictEqual` compares on the primary: with `advanced`, -0 and 0 differ (with
+   * JSON both are 0); atomic. With `{ ephemeral: true }`, a key it sets is removed when this worker exits.
    * `next` undefined deletes the key (compare-and-delete: release a lock only if it is still
    * yours); leaving `next` out is refused.
    * @throws StoreFullError (rejects) when `next` does not fit the store (see `set()`).

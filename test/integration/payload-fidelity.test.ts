@@ -1,10 +1,7 @@
-import { Blob } from 'node:buffer';
-import { createSecretKey } from 'node:crypto';
-import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from '@jest/globals';
 import { ClusterPrimary, InvalidOptionError, NotSerializableError, RemoteError, type WorkerHandle } from '../../src/index.js';
 import { hostileValue } from '../fixtures/hostile-values.js';
-import type { HostileOutcome, HostileValue, ToPrimary, ToWorker } from '../fixtures/protocol.js';
+import type { HostileOutcome, HostileValue, PlatformObjectKind, ToPrimary, ToWorker } from '../fixtures/protocol.js';
 import { testOptions, testPrimary, track } from '../helpers/primary.js';
 
 const kLimit = 512 * 1024;
@@ -164,9 +161,7 @@ describe('payload fidelity across IPC', () => {
     structuredClone(detached, { transfer: [detached] });
     const uncopyable: Array<[string, unknown]> = [
       ['sab', new SharedArrayBuffer(8)],
-      ['blob', new Blob(['hi'])],
-      ['port', new MessageChannel().port1],
-      ['key', createSecretKey(Buffer.from('abc'))],
+      // A Blob, a MessagePort, a KeyObject: refused before the copy, by the walk (H750).
       ['detached', detached],
       ['proxy', new Proxy([1, 2], {})],
       ['arguments', (function (..._: unknown[]) { return arguments; })(1, 2)],
@@ -211,11 +206,13 @@ describe('payload fidelity across IPC', () => {
     const workers = (await primary.start()) as [WorkerHandle, WorkerHandle];
     const [worker] = workers;
     const kWasm = ': a WebAssembly.Module: V8\'s serializer writes it, but only a thread of the same process can read it back';
-    const kHost = ': it is the object whose own fields hold it, and a host object (a Blob, a MessagePort, a KeyObject...)';
+    // A Blob or a MessagePort is refused alone now, before its fields are walked (H750).
+    const kBlob = ': a Blob holds its data outside its own fields, so it would arrive as {}';
+    const kPort = ': a MessagePort (an EventTarget) holds its data outside its own fields, so it would arrive as {}';
     const cases: Array<[HostileValue['kind'], string, string]> = [
       ['wasm-module', 'payload.list[0].module', kWasm],
-      ['blob-self', 'payload.blob.self', kHost],
-      ['port-self', 'payload.port.holder.port', kHost],
+      ['blob-self', 'payload.blob', kBlob],
+      ['port-self', 'payload.port', kPort],
     ];
     for (const [kind, path, reason] of cases) {
       const hostile: HostileValue = { kind, padLength: 4 };
@@ -223,7 +220,7 @@ describe('payload fidelity across IPC', () => {
       const asked = (await primary.send(worker, 'tryHostile', { how: 'ask', value: hostile })).error;
       expect({ kind, ...asked }).toMatchObject({ kind, name: 'NotSerializableError', code: 'ERR_NOT_SERIALIZABLE', isNotSerializableError: true });
       expect(asked!.message).toContain(`Cannot send ${path}${reason}`);
-      expect(asked!.causes).toEqual(expect.arrayContaining([expect.stringMatching(/Unable to deserialize cloned data/)]));
+      if (kind === 'wasm-module') expect(asked!.causes).toEqual(expect.arrayContaining([expect.stringMatching(/Unable to deserialize cloned data/)]));
       const stored = (await primary.send(worker, 'tryHostile', { how: 'store', value: hostile })).error;
       expect(stored!.message).toContain(`Cannot store the value of "hostile", at value${path.slice('payload'.length)}${reason}`);
       expect((await primary.send(worker, 'tryHostile', { how: 'relay', value: hostile })).error!.message).toContain(`Cannot send ${path}${reason}`);
@@ -240,17 +237,73 @@ describe('payload fidelity across IPC', () => {
     }
     const answer = await primary.send(worker, 'askPrimary', { type: 'loopedReply' }).catch((caught: unknown) => caught);
     expect((answer as RemoteError).message).toContain(`Cannot send the reply to "loopedReply", field reply.list[0].module${kWasm}`);
-    // Cycles V8 reads back still cross: through a plain object written before the Blob (the Blob
-    // arrives as Node's IPC copies it, its own fields), a class instance holding itself.
+    // Cycles V8 reads back still cross: through a plain object written before the class instance
+    // that holds it, a class instance holding itself.
     const readable: HostileValue = { kind: 'host-cycle-readable', padLength: 0 };
     await expect(primary.send(worker, 'tryHostile', { how: 'store', value: readable })).resolves.toEqual({ ok: true });
-    const kept = primary.store.get('hostile') as { holder: { blob: { holder: unknown } }; node: { self: unknown } };
-    expect(kept.holder.blob.holder).toBe(kept.holder);
+    const kept = primary.store.get('hostile') as { holder: { link: { holder: unknown } }; node: { self: unknown } };
+    expect(kept.holder.link.holder).toBe(kept.holder);
     expect(kept.node.self).toBe(kept.node);
     const echoed = (await primary.send(worker, 'echo', hostileValue(readable))) as typeof kept;
-    expect(echoed.holder.blob.holder).toBe(echoed.holder);
+    expect(echoed.holder.link.holder).toBe(echoed.holder);
     // Nobody was killed: both workers answer, and no worker error or exit was seen.
     for (const each of workers) await expect(primary.send(each, 'whoami')).resolves.toMatchObject({ id: each.id, pid: each.pid });
     expect(troubles).toEqual([]);
+  }, 120_000);
+  // Retest t86 N4: under advanced, a worker's store.set('k', new Blob(['x'])) stored {} (Node's IPC
+  // writes a host object as its own fields); under JSON, a Blob or a WebAssembly.Module anywhere
+  // in a payload was sent as {}, in both directions. The whole kind: objects whose data is not in
+  // their own fields.
+  it('[H750] a Blob, a File, a MessagePort, a KeyObject, a WebAssembly instance or memory, a stream, URLSearchParams: a NotSerializableError naming the path and the type, in both modes and directions', async () => {
+    const kinds: Array<[PlatformObjectKind, string]> = [
+      ['blob', 'a Blob'],
+      ['file', 'a File'],
+      ['message-port', 'a MessagePort (an EventTarget)'],
+      ['key-object', 'a SecretKeyObject (a KeyObject)'],
+      ['wasm-instance', 'a WebAssembly.Instance'],
+      ['wasm-memory', 'a WebAssembly.Memory'],
+      ['readable-stream', 'a ReadableStream'],
+      ['url-search-params', 'a URLSearchParams'],
+    ];
+    for (const serialization of ['json', 'advanced'] as const) {
+      const primary = testPrimary({ serialization });
+      const [worker] = await primary.start();
+      const reason = ` holds its data outside its own fields, so it would arrive as {} (${serialization === 'json' ? 'JSON writes it so' : "Node's IPC copies only its own fields"})`;
+      for (const [kind, what] of kinds) {
+        const hostile: HostileValue = { kind, padLength: 2 };
+        const because = `${what}${reason}`;
+        // From the worker: a store write (before, under advanced: stored {}), a request, a sendTo() relay, a reply.
+        const stored = await primary.send(worker!, 'tryHostile', { how: 'store', value: hostile });
+        expect({ serialization, kind, ...stored.error }).toMatchObject({ serialization, kind, name: 'NotSerializableError', code: 'ERR_NOT_SERIALIZABLE', isNotSerializableError: true });
+        expect(stored.error!.message).toBe(`Cannot store the value of "hostile", at value.held: ${because}; send what it holds as plain data instead (a Blob's bytes as a Buffer or a string, a key exported, a URL as its href...)`);
+        expect(primary.store.has('hostile')).toBe(false);
+        expect((await primary.send(worker!, 'tryHostile', { how: 'ask', value: hostile })).error!.message).toContain(`Cannot send payload.held: ${because}`);
+        expect((await primary.send(worker!, 'tryHostile', { how: 'relay', value: hostile })).error!.message).toContain(`Cannot send payload.held: ${because}`);
+        const reply = await primary.send(worker!, 'hostileReply', { value: hostile }).catch((caught: unknown) => caught);
+        expect((reply as RemoteError).remoteMessage).toContain(`Cannot send the reply to "hostileReply", field reply.held: ${because}`);
+        // From the primary: a request, a notification, a broadcast, a store write.
+        const value = hostileValue(hostile);
+        await expect(primary.send(worker!, 'echo', value)).rejects.toThrow(`Cannot send payload.held: ${because}`);
+        expect(() => primary.notify(worker!, 'echo', value)).toThrow(`Cannot send payload.held: ${because}`);
+        await expect(primary.broadcast('echo', value)).rejects.toThrow(`Cannot send payload.held: ${because}`);
+        expect(() => primary.store.set('hostile', value)).toThrow(`Cannot store the value of "hostile", at value.held: ${because}`);
+        expect(primary.store.has('hostile')).toBe(false);
+      }
+      if (serialization === 'json') {
+        // With JSON, a WebAssembly.Module too (with advanced, H739 refuses it).
+        await expect(primary.send(worker!, 'echo', hostileValue({ kind: 'wasm-module', padLength: 0 }))).rejects.toThrow(`Cannot send payload.list[0].module: a WebAssembly.Module${reason}`);
+        // What JSON writes faithfully by the type's own toJSON() still crosses: a URL, as its href.
+        await expect(primary.send(worker!, 'echo', { url: new URL('http://example.com/a') })).resolves.toEqual({ url: 'http://example.com/a' });
+      } else await expect(primary.send(worker!, 'echo', { url: new URL('http://example.com/a') })).rejects.toThrow('Cannot send payload.url: a URL holds its data outside its own fields');
+      // A class of one's own that declares its tag (a getter) is carried as any class instance: its own fields.
+      class Tagged {
+        readonly n = 1;
+        get [Symbol.toStringTag](): string {
+          return 'Tagged';
+        }
+      }
+      await expect(primary.send(worker!, 'echo', { tagged: new Tagged(), map: serialization === 'json' ? {} : new Map([[1, 2]]) })).resolves.toEqual({ tagged: { n: 1 }, map: serialization === 'json' ? {} : new Map([[1, 2]]) });
+      await expect(primary.send(worker!, 'whoami')).resolves.toMatchObject({ id: worker!.id });
+    }
   }, 120_000);
 });

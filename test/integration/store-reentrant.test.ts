@@ -8,6 +8,8 @@
 import { Blob } from 'node:buffer';
 import { describe, expect, it } from '@jest/globals';
 import { NotSerializableError, type StoreChange } from '../../src/index.js';
+import { hostileValue } from '../fixtures/hostile-values.js';
+import type { RootUncopyableKind } from '../fixtures/protocol.js';
 import { testPrimary } from '../helpers/primary.js';
 import { until } from '../helpers/wait.js';
 
@@ -88,6 +90,7 @@ describe('shared store: writes from its own listeners, and the primary\'s compar
     const advanced = testPrimary({ workerCount: 0, serialization: 'advanced' });
     advanced.store.set('k', { a: 1 });
     const uncopyable: Array<[string, unknown]> = [
+      // A Blob: refused by the walk before the copy (H750).
       ['blob', { b: new Blob(['x']) }],
       ['sab', { s: new SharedArrayBuffer(4) }],
       ['env', { e: process.env }],
@@ -98,7 +101,11 @@ describe('shared store: writes from its own listeners, and the primary\'s compar
       const error = refusal(advanced, expected);
       // Before: V8's raw Error ("Unserializable host object: Blob ...", "#<SharedArrayBuffer> could not be cloned.").
       expect({ name, isNotSerializable: error instanceof NotSerializableError }).toEqual({ name, isNotSerializable: true });
-      expect(error).toMatchObject({ code: 'ERR_NOT_SERIALIZABLE', path: 'expected', storeKey: 'k' });
+      expect(error).toMatchObject({ code: 'ERR_NOT_SERIALIZABLE', path: name === 'blob' ? 'expected.b' : 'expected', storeKey: 'k' });
+      if (name === 'blob') {
+        expect(error.message).toMatch(/^Cannot store the value of "k", at expected\.b: a Blob holds its data outside its own fields/);
+        continue;
+      }
       expect(error.message).toMatch(/^Cannot store the value of "k", at expected: V8's serializer cannot copy it \((Unserializable host object|.* could not be cloned\.)/);
       expect((error.cause as Error).message).toMatch(/could not be cloned|Unserializable host object/);
     }
@@ -142,6 +149,62 @@ describe('shared store: writes from its own listeners, and the primary\'s compar
     expect(Object.is(advanced.store.get('z'), -0)).toBe(true);
     expect(advanced.store.compareAndSet('z', 0, 'x')).toBe(false);
     expect(advanced.store.compareAndSet('z', -0, 'x')).toBe(true);
+  });
+
+  // Retest t86 N1: the primary's compareAndSet() with a root `expected` no serializer copies (a
+  // Symbol, a function, a BigInt with JSON) returned false, where one nested in `expected` was
+  // refused (H740). A worker's is refused at its call, as any value it sends.
+  it('[H749] a root expected that cannot be stored (a Symbol, a function, a BigInt with JSON) is a NotSerializableError naming expected, on the primary and in a worker', async () => {
+    for (const serialization of ['json', 'advanced'] as const) {
+      const primary = testPrimary({ workerCount: 1, serialization });
+      const [worker] = await primary.start();
+      primary.store.set('hostile', 1);
+      const roots: Array<[RootUncopyableKind, string]> = [
+        ['root-symbol', 'symbols cannot be sent between processes'],
+        ['root-function', 'functions cannot be sent between processes'],
+      ];
+      if (serialization === 'json') roots.push(['root-bigint', 'BigInt values cannot be sent with JSON serialization']);
+      for (const [kind, reason] of roots) {
+        const expected = hostileValue({ kind, padLength: 1 });
+        let caught: unknown;
+        try {
+          primary.store.compareAndSet('hostile', expected, 2);
+        } catch (error) {
+          caught = error;
+        }
+        // Before: no error; compareAndSet() returned false.
+        expect({ serialization, kind, isNotSerializable: caught instanceof NotSerializableError }).toEqual({ serialization, kind, isNotSerializable: true });
+        expect(caught).toMatchObject({ code: 'ERR_NOT_SERIALIZABLE', path: 'expected', storeKey: 'hostile' });
+        expect((caught as Error).message).toMatch(new RegExp(`^Cannot store the value of "hostile", at expected: ${reason}`));
+        const asked = await primary.send(worker!, 'tryHostile', { how: 'compareAndSet', value: { kind, padLength: 1 } });
+        expect({ serialization, kind, ...asked.error }).toMatchObject({ serialization, kind, name: 'NotSerializableError', isNotSerializableError: true });
+        expect(asked.error!.message).toMatch(new RegExp(`^Cannot send expected: ${reason}`));
+      }
+      // What can be stored still compares: undefined (absent) and a BigInt with advanced.
+      expect(primary.store.compareAndSet('absent', undefined, 1)).toBe(true);
+      if (serialization === 'advanced') expect(primary.store.compareAndSet('hostile', 1n, 2)).toBe(false);
+      expect(primary.store.get('hostile')).toBe(1);
+    }
+  });
+
+  // Retest t86 N3: with advanced, -0 is kept (V8 carries it), and compareAndSet compares as
+  // util.isDeepStrictEqual does: -0 and 0 differ, on the primary and for a worker alike.
+  it('[H751] with advanced, compareAndSet tells -0 from 0 on both sides: a worker\'s and the primary\'s agree', async () => {
+    const primary = testPrimary({ workerCount: 1, serialization: 'advanced' });
+    const [worker] = await primary.start();
+    primary.store.set('z', -0);
+    await expect(primary.send(worker!, 'storeOp', { op: 'compareAndSet', args: ['z', 0, 'x'] })).resolves.toBe(false);
+    expect(primary.store.compareAndSet('z', 0, 'x')).toBe(false);
+    await expect(primary.send(worker!, 'storeOp', { op: 'compareAndSet', args: ['z', -0, 'x'] })).resolves.toBe(true);
+    primary.store.set('z', 0);
+    await expect(primary.send(worker!, 'storeOp', { op: 'compareAndSet', args: ['z', -0, 'y'] })).resolves.toBe(false);
+    expect(primary.store.compareAndSet('z', -0, 'y')).toBe(false);
+    // Nested too: a worker's write of -0, compared on either side.
+    await primary.send(worker!, 'storeOp', { op: 'set', args: ['o', { a: [-0] }] });
+    expect(Object.is((primary.store.get('o') as { a: number[] }).a[0], -0)).toBe(true);
+    expect(primary.store.compareAndSet('o', { a: [0] }, 1)).toBe(false);
+    await expect(primary.send(worker!, 'storeOp', { op: 'compareAndSet', args: ['o', { a: [0] }, 1] })).resolves.toBe(false);
+    await expect(primary.send(worker!, 'storeOp', { op: 'compareAndSet', args: ['o', { a: [-0] }, 1] })).resolves.toBe(true);
   });
 
   it('[H732] one callback watched twice is two subscriptions: called twice a change, and one unwatch ends only its own', async () => {

@@ -261,9 +261,12 @@ export class SharedStore {
 
   /** `expected` of the primary's `compareAndSet()` as a stored value is kept; refused (named `expected`) as a value that cannot be stored is. */
   #comparable(key: string, expected: unknown): unknown {
+    // Refused as a stored value is, a primitive too (retest t86 N1: a root Symbol, function, or
+    // BigInt with JSON compared false, where one nested in `expected` was refused); `undefined`
+    // is "absent", not a value.
+    if (expected !== undefined) this.#storableBytes(key, expected, 'expected');
     // A primitive as stored too: -0 as 0 with JSON.
     if (typeof expected !== 'object' || expected === null) return this.#copy(expected);
-    this.#storableBytes(key, expected, 'expected');
     // Copied as set() copies (hostile t84 #7: before, V8's or JSON's raw error for a Blob, a
     // SharedArrayBuffer, process.env, a toJSON() returning undefined...).
     return this.#copyIn(key, expected, 'expected');
@@ -397,7 +400,9 @@ export class SharedStore {
 
   /**
    * Sets `next` only if the current value deep-equals `expected` (`undefined`: the key is
-   * absent). Returns whether it did. `next` undefined deletes the key (compare-and-delete);
+   * absent), as `util.isDeepStrictEqual` compares: with `advanced`, -0 and 0 differ (with JSON,
+   * -0 is stored as 0). Returns whether it did. An `expected` that could not be stored is
+   * refused (NotSerializableError naming `expected`), a primitive too. `next` undefined deletes the key (compare-and-delete);
    * leaving `next` out is refused.
    * @throws as `set()` does (StoreFullError included); nothing is changed then.
    * @throws InvalidArgumentError when called with no `next` argument.

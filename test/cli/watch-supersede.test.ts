@@ -62,6 +62,8 @@ describe('clusterkit run --watch: a newer save supersedes the reload [H388]', ()
     expect(run.output()).toMatch(/rolling reload superseded: src\/routes\.cjs changed \(written, made or removed\) while the replacement for worker slot 0, worker 2 \(pid \d+\), was starting/);
     // Its field is the outcome, not ERR_RELOAD_FAILED, which a log alert reads as a failure (H503, pm2 tester t53).
     expect(run.output()).toMatch(/rolling reload superseded: [^\n]* A reload for the change follows\. outcome=superseded\n/);
+    // Said once (newcomer t87 #18: "they keep serving ..., and the old worker ... keep serving" with none replaced).
+    expect(run.output()).toMatch(/the reload superseded; 0 of \d+ workers? (were|was) replaced: every old worker keeps serving\. A reload for the change follows\./);
     await run.waitFor(/rolling reload complete/, 10_000);
     const metrics = await (await fetch(`http://127.0.0.1:${health}/metrics`)).text();
     expect(metrics).toContain('clusterkit_reloads_total{outcome="succeeded"} 1\nclusterkit_reloads_total{outcome="failed"} 0\nclusterkit_reloads_total{outcome="superseded"} 1\n');

@@ -427,8 +427,12 @@ async function replaceInSlot(
       // Not the new code's failure: the old worker of this slot, and those not replaced, serve on.
       const { files } = error.change;
       const shown = files.length <= 3 ? files.join(', ') : `${files.slice(0, 3).join(', ')} and ${files.length - 3} more`;
+      // Newcomer t87 #18: with none replaced, "they keep serving ... and the old workers keep serving" said one thing twice.
+      const serving = progress.startsWith('0 of ')
+        ? `${progress}: every old worker keeps serving`
+        : `${progress} (they run the code from before that change until the reload for the change replaces them again), and the old workers of slot ${slot.index} and of the slots not reached keep serving`;
       throw new ReloadError(
-        `${shown || 'a watched file'} changed (written, made or removed) while the replacement for worker slot ${slot.index}, ${incoming.describe()}, was starting: it ran the code from before that change (or a file caught half written), so it was stopped and the reload superseded; ${progress} (they keep serving until the reload for the change replaces them again), and the old worker of slot ${slot.index} and of the slots not replaced keep serving. A reload for the change follows.`,
+        `${shown || 'a watched file'} changed (written, made or removed) while the replacement for worker slot ${slot.index}, ${incoming.describe()}, was starting: it ran the code from before that change (or a file caught half written), so it was stopped and the reload superseded; ${serving}. A reload for the change follows.`,
         { cause: error, isSuperseded: true },
       );
     }

@@ -12,7 +12,7 @@ import { routeUserMessage, type RoutedMessage } from '../messaging/route.js';
 import { normalizeSendOptions, normalizeTimeoutOptions } from '../messaging/send-options.js';
 import { safeEmitter } from '../safe-emit.js';
 import type { AnyMessageMap, BroadcastResult, HandlerSlots, MessageMapOf, MessageType, PayloadArg, ReplyOf, SendOptions } from '../types.js';
-import { knownOptions, kSafeIntegerRule, workerNameArgument } from '../validate.js';
+import { knownOptions, kSafeIntegerRule, readingArgument, workerNameArgument } from '../validate.js';
 import { ClusterMetrics, kDefaultScrapeTimeoutMs } from './features/cluster-metrics.js';
 import { observeOutcomes, OutcomeCounts } from './features/outcome-counts.js';
 import { listenHealth, type HealthListener, type HealthOptions } from './features/listen-health.js';
@@ -467,18 +467,16 @@ export class ClusterPrimary<
    */
   supersedeReload(change: { files: readonly string[]; changedAt?: number }): boolean {
     if (arguments.length > 1) checkNoExtraArguments('supersedeReload()', arguments, ['change']);
-    const isChange =
-      typeof change === 'object' &&
-      change !== null &&
-      Array.isArray(change.files) &&
-      change.files.every((file) => typeof file === 'string') &&
-      (change.changedAt === undefined || Number.isFinite(change.changedAt));
-    if (!isChange) {
-      throw new InvalidArgumentError(
-        `supersedeReload() needs the change as { files: string[], changedAt?: number } (the changed files, and when the change was written, ms since the epoch); nothing was superseded. Received ${describeValue(change)}.`,
-      );
-    }
-    return this.#context.lifecycle.supersedeReload({ files: [...change.files], changedAt: change.changedAt });
+    const kShape = 'supersedeReload() needs the change as { files: string[], changedAt?: number } (the changed files, and when the change was written, ms since the epoch); nothing was superseded.';
+    // Read once, inside one guard (hostile t84 #9's kind: a revoked Proxy, or a throwing getter, threw raw).
+    const read = readingArgument('supersedeReload()', 'change', kShape, () => {
+      if (typeof change !== 'object' || change === null) return undefined;
+      const { files, changedAt } = change;
+      return Array.isArray(files) ? { files: [...files] as unknown[], changedAt } : undefined;
+    });
+    const isChange = read !== undefined && read.files.every((file) => typeof file === 'string') && (read.changedAt === undefined || Number.isFinite(read.changedAt));
+    if (!isChange) throw new InvalidArgumentError(`${kShape} Received ${describeValue(change)}.`);
+    return this.#context.lifecycle.supersedeReload({ files: read.files as string[], changedAt: read.changedAt });
   }
 
   /**

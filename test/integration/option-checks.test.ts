@@ -298,6 +298,37 @@ describe('option checks', () => {
     expect(lone.trackServer(server)).toBe(server);
   });
 
+  // Hostile t84 #9: `trackServer(revoked)` threw Node's "Cannot perform 'get' on a proxy that has been revoked", a throwing `on` getter (or method) the user's error, `supersedeReload(revoked)` the same.
+  it('[H759] refuses a server or change whose reading throws by the argument\'s name, with the cause', () => {
+    const lone = new ClusterWorker();
+    const revoked = () => {
+      const { proxy, revoke } = Proxy.revocable({}, {});
+      revoke();
+      return proxy;
+    };
+    const servers: Array<() => unknown> = [revoked, () => ({ get on() { throw boom; }, close() {} }), () => ({ on() { throw boom; }, close() {} }), () => ({ on() {}, get close() { throw boom; } })];
+    for (const server of servers) {
+      for (const call of ['trackServer', 'serveSticky'] as const) {
+        let thrown: unknown;
+        try {
+          (lone[call] as (server: unknown) => unknown)(server());
+        } catch (error) {
+          thrown = error;
+        }
+        expect(thrown).toMatchObject({ name: 'InvalidArgumentError', code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining(`${call}()'s "server" argument could not be read: reading it threw `) });
+        expect((thrown as Error).message).toContain('Pass the server itself');
+        expect((thrown as Error).cause).toBeInstanceOf(Error);
+      }
+    }
+    const primary = new ClusterPrimary(testOptions(kDefaultFixture));
+    for (const change of [revoked(), { get files() { throw boom; } }, { files: revoked() }]) {
+      expect(() => primary.supersedeReload(change as never)).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', message: expect.stringContaining(`supersedeReload()'s "change" argument could not be read: reading it threw `) }));
+    }
+    // A real server still passes.
+    const server = createServer();
+    expect(lone.serveSticky(server)).toBe(server);
+  });
+
   // Hostile t83 #8: a revoked Proxy as an options object threw Node's "Cannot perform 'IsArray' on a proxy that has been revoked"; an env with a throwing trap or getter threw it raw.
   it('[H738] refuses a revoked Proxy as options, and an env whose reading throws, as unreadable options', async () => {
     const primary = testPrimary();

@@ -10,7 +10,7 @@
 import { isNativeError } from 'node:util/types';
 import { capitalize } from './capitalize.js';
 import { shellWord } from './shell-word.js';
-import { closest } from './cli/suggest.js';
+import { closestName } from './cli/suggest.js';
 import { kNoReloadClause } from './cli/watch/no-reload-clause.js';
 import { formatBytes, formatBytesApart } from './format-bytes.js';
 import { wholeMs } from './whole-ms.js';
@@ -1707,7 +1707,7 @@ export class ClusterNotRunningError extends ClusterKitError {
   ) {
     // Not for PM2's `all` or a PM2 process id (`pm2 logs 0`): "Did you mean "api"?" to a user
     // who meant every cluster, or a process, points at the wrong thing (pm2 tester t53).
-    const near = /^(?:all|\d+)$/i.test(clusterName) ? undefined : closest(clusterName, running);
+    const near = /^(?:all|\d+)$/i.test(clusterName) ? undefined : closestName(clusterName, running);
     super(
       `No cluster named "${clusterName}" is running. ` +
         (deadPrimary === undefined

@@ -32,7 +32,7 @@ import type { WorkerRecord } from './pool/worker-record.js';
 import { createPrimaryContext, type PrimaryContext } from './primary-context.js';
 import type { PrimaryEvents, ReloadReport, ReloadRequester, ShutdownReport, ShutdownRequester, WorkerMessageEvent } from './primary-events.js';
 import { createLineLogger, type Logger } from '../logger.js';
-import { reportLoggerFailuresWith } from '../guarded-logger.js';
+import { givenLogger, reportLoggerFailuresWith } from '../guarded-logger.js';
 import { attachPrimaryLogging } from './primary-logging.js';
 import { attachPrimaryHookLogging } from './primary-hook-logging.js';
 import { checkWorkerScript } from './check-worker-script.js';
@@ -71,6 +71,8 @@ export class ClusterPrimary<
   readonly #countReason: string;
   /** The logger its lines go to; undefined for `logger: false`. */
   readonly #lines: Logger | undefined;
+  /** `options`, as the user reads it: made at the first read. */
+  #options: NormalizedPrimaryOptions | undefined;
   /** The health endpoint open (`listenHealth`), for `clusterkit show`. */
   #healthAddress: (AddressInfo & { readonly minReady: number; readonly role: string | undefined }) | undefined;
 
@@ -113,9 +115,11 @@ export class ClusterPrimary<
     }
   }
 
-  /** The normalized options, frozen. */
+  /** The normalized options, frozen; `logger` is the object given (clusterkit writes through a guard of it). */
   get options(): NormalizedPrimaryOptions {
-    return this.#context.options;
+    // H727 left its internal guard here (retest: `options.logger !== myLogger`); the guard stays inside.
+    this.#options ??= Object.freeze({ ...this.#context.options, logger: givenLogger(this.#context.options.logger) });
+    return this.#options;
   }
 
   get state(): PrimaryState {

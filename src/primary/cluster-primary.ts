@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { checkNoNotifyOptions } from '../messaging/notify-options.js';
-import { describeValue, InvalidArgumentError, InvalidOptionError, ShutdownInProgressError, WorkerExitedError } from '../errors.js';
+import { InvalidArgumentError, InvalidOptionError, receivedClause, ShutdownInProgressError, WorkerExitedError } from '../errors.js';
 import { assertUserType } from '../messaging/envelope.js';
 import { routeUserMessage, type RoutedMessage } from '../messaging/route.js';
 import { normalizeSendOptions, normalizeTimeoutOptions } from '../messaging/send-options.js';
@@ -479,7 +479,7 @@ export class ClusterPrimary<
       return Array.isArray(files) ? { files: [...files] as unknown[], changedAt } : undefined;
     });
     const isChange = read !== undefined && read.files.every((file) => typeof file === 'string') && (read.changedAt === undefined || Number.isFinite(read.changedAt));
-    if (!isChange) throw new InvalidArgumentError(`${kShape} Received ${describeValue(change)}.`);
+    if (!isChange) throw new InvalidArgumentError(`${kShape} ${receivedClause(change)}.`);
     return this.#context.lifecycle.supersedeReload({ files: read.files as string[], changedAt: read.changedAt });
   }
 
@@ -589,7 +589,7 @@ function isStopSignalName(signal: unknown): boolean {
 function scaleCount(count: unknown): number {
   if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
     throw new InvalidArgumentError(
-      `scale(count)'s count must be a non-negative integer ${kSafeIntegerRule}: the number of workers to run, every slot counted (0 stops them all). Received ${describeValue(count)}.`,
+      `scale(count)'s count must be a non-negative integer ${kSafeIntegerRule}: the number of workers to run, every slot counted (0 stops them all). ${receivedClause(count)}.`,
     );
   }
   return count;

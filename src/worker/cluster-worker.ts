@@ -8,7 +8,7 @@ import { EventEmitter } from 'eventemitter3';
 import { isScriptStartUnderRun } from '../runner/run-marker.js';
 import { checkNoNotifyOptions } from '../messaging/notify-options.js';
 import { destroyHookOf } from '../destroy-hook.js';
-import { describeValue, InvalidArgumentError, InvalidStateError, MessageTimeoutError, NotAWorkerError, ShutdownInProgressError } from '../errors.js';
+import { InvalidArgumentError, InvalidStateError, MessageTimeoutError, NotAWorkerError, receivedClause, ShutdownInProgressError } from '../errors.js';
 import type { Endpoint } from '../messaging/endpoint.js';
 import { assertUserType } from '../messaging/envelope.js';
 import { argumentPath } from '../messaging/payload-walk.js';
@@ -168,7 +168,7 @@ export class ClusterWorker<
     try {
       if (args.length > 2) checkNoExtraArguments('sendTo()', args, ['target', 'type', 'payload', 'options'], 2);
       if (typeof target !== 'string' && !(typeof target === 'number' && Number.isSafeInteger(target))) {
-        throw new InvalidArgumentError(`sendTo() needs a worker name or id as its target. Received ${describeValue(target)}.`);
+        throw new InvalidArgumentError(`sendTo() needs a worker name or id as its target. ${receivedClause(target)}.`);
       }
       // A target no worker can have is the caller's mistake, not a worker that is gone (H356):
       // cluster ids start at 1, and a name follows fork({ name })'s rule.
@@ -286,7 +286,7 @@ function checkServer(call: string, server: unknown): void {
   // Hostile t84 #9: a revoked Proxy, or a throwing `on`/`close` getter, threw raw here.
   const isServer = readingArgument(call, 'server', kServerAdvice, () => typeof candidate === 'object' && candidate !== null && typeof candidate.on === 'function' && typeof candidate.close === 'function');
   if (isServer) return;
-  throw new InvalidArgumentError(`${call} needs a server, as http.createServer() (or https, http2, net) returns. Received ${describeValue(server)}.`);
+  throw new InvalidArgumentError(`${call} needs a server, as http.createServer() (or https, http2, net) returns. ${receivedClause(server)}.`);
 }
 
 const kServerAdvice = 'Pass the server itself, as http.createServer() (or https, http2, net) returns.';

@@ -162,7 +162,7 @@ describe('option checks', () => {
     // listened on a random port, unsaid; port -1 said "at most Number.MAX_SAFE_INTEGER".
     for (const options of [undefined, {}, { port: -1 }, { port: 'x' }, { port: 1.5 }, { port: 70_000 }]) {
       const value = (options as { port?: unknown } | undefined)?.port;
-      const message = `The "port" option must be a port number from 0 to 65535 (0: any free port). Received ${value === undefined ? 'undefined' : JSON.stringify(value)}`;
+      const message = `The "port" option must be a port number from 0 to 65535 (0: any free port). ${value === undefined ? 'It is missing (undefined): pass it' : `Received ${JSON.stringify(value)}`}`;
       await expect(primary.listenHealth(options as never)).rejects.toMatchObject({ ...port, message: expect.stringContaining(message) });
       await expect(primary.listenSticky(options as never)).rejects.toMatchObject({ ...port, message: expect.stringContaining(message) });
     }
@@ -291,7 +291,7 @@ describe('option checks', () => {
     const lone = new ClusterWorker();
     for (const value of [null, undefined, Number.NaN, '5', {}, () => {}, { on() {} }]) {
       for (const call of ['trackServer', 'serveSticky'] as const) {
-        expect(() => (lone[call] as (server: unknown) => unknown)(value)).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', message: expect.stringContaining(`${call}() needs a server, as http.createServer() (or https, http2, net) returns. Received `) }));
+        expect(() => (lone[call] as (server: unknown) => unknown)(value)).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', message: expect.stringContaining(`${call}() needs a server, as http.createServer() (or https, http2, net) returns. ${value === undefined ? 'It is missing' : 'Received '}`) }));
       }
     }
     const server = createServer();

@@ -21,7 +21,7 @@
 import { loadUtil, loadV8 } from '../../builtins.js';
 import { describeThrown, readProperty } from '../../readable-error.js';
 import { missingNextError } from '../../store-missing-next.js';
-import { describeValue, InvalidArgumentError, NotSerializableError, ShutdownInProgressError, StoreFullError } from '../../errors.js';
+import { describeValue, InvalidArgumentError, NotSerializableError, receivedClause, ShutdownInProgressError, StoreFullError } from '../../errors.js';
 import { checkHeldPayload } from '../../messaging/payload-check.js';
 import { storedValuePath } from '../../messaging/payload-walk.js';
 import { checkStoreKey, checkStorePrefix } from '../../store-key.js';
@@ -337,7 +337,7 @@ export class SharedStore {
   increment(key: string, by = 1, source: WorkerHandle | 'primary' = 'primary'): number {
     this.#checkOpen('increment', source, false, arguments.length > 3 ? firstExtraArgument(arguments, 3) : kNoArgument);
     checkStoreKey(key);
-    if (typeof by !== 'number' || !Number.isFinite(by)) throw new InvalidArgumentError(`increment() needs a finite number to add. Received ${describeValue(by)}.`);
+    if (typeof by !== 'number' || !Number.isFinite(by)) throw new InvalidArgumentError(`increment() needs a finite number to add. ${receivedClause(by)}.`);
     const entry = this.#entries.get(key);
     const previous = entry?.value;
     if (previous !== undefined && typeof previous !== 'number') {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { ClusterPrimary, ClusterWorker, createJsonLogger, createLineLogger, CrashLoopError, defineConfig, InvalidOptionError, startClusteredService } from '../../src/index.js';
 import { onCleanup } from '../helpers/cleanup.js';
+import { until } from '../helpers/wait.js';
 import { fixture, kDefaultFixture, testOptions, testPrimary } from '../helpers/primary.js';
 
 /** The error `call` throws or rejects with. */
@@ -257,11 +258,11 @@ describe('option checks', () => {
       [() => store.entries!.call(primary.store, '', 'x'), 'store.entries() takes one argument, prefix'],
       [() => store.keys!.call(primary.store, 'x'), 'store.keys() takes no argument'],
       [() => store.stats!.call(primary.store, 'x'), 'store.stats() takes no argument'],
-      // Past the primary's own parameters (which worker wrote, and whether ephemerally).
-      [() => store.set!.call(primary.store, 'k', 1, 'primary', false, 'x'), `The primary's store.set() takes (key, value); it was given more. Write options such as { ephemeral: true } are a worker's: a key the primary writes is tied to no worker. Received "x" after them.`],
-      [() => store.delete!.call(primary.store, 'k', 'primary', 'x'), `store.delete() takes (key); it was given more`],
-      [() => store.increment!.call(primary.store, 'k', 1, 'primary', 'x'), `store.increment() takes (key, by); it was given more`],
-      [() => store.compareAndSet!.call(primary.store, 'k', undefined, 1, 'primary', false, 'x'), `store.compareAndSet() takes (key, expected, next); it was given more`],
+      // Past the caller's parameters (H763: the primary's own internal ones are no longer on the method).
+      [() => store.set!.call(primary.store, 'k', 1, 'x'), `The primary's store.set() takes (key, value); it was given more. Write options such as { ephemeral: true } are a worker's: a key the primary writes is tied to no worker, and its storeChange source is 'primary'. Received "x" after them.`],
+      [() => store.delete!.call(primary.store, 'k', 'x'), `store.delete() takes (key); it was given more`],
+      [() => store.increment!.call(primary.store, 'k', 1, 'x'), `store.increment() takes (key, by); it was given more`],
+      [() => store.compareAndSet!.call(primary.store, 'k', undefined, 1, 'x'), `store.compareAndSet() takes (key, expected, next); it was given more`],
     ];
     for (const [call, said] of extra) {
       const error = (await Promise.resolve().then(call).then(() => undefined, (thrown: unknown) => thrown)) as Error;
@@ -270,13 +271,37 @@ describe('option checks', () => {
     }
     // Nothing was written by the refused writes; an undefined extra one is no argument.
     expect(primary.store.keys()).toEqual([]);
-    expect(store.set!.call(primary.store, 'k', 1, 'primary', false, undefined)).toBeUndefined();
+    expect(store.set!.call(primary.store, 'k', 1, undefined, undefined)).toBeUndefined();
     expect(store.get!.call(primary.store, 'k', undefined)).toBe(1);
     // A worker's store too (retest t81: its delete() and increment() refused an undefined one).
     await expect(primary.send(worker!, 'storeOp', { op: 'increment', args: ['k', 2, undefined] })).resolves.toBe(3);
     await expect(primary.send(worker!, 'storeOp', { op: 'delete', args: ['k', undefined] })).resolves.toBe(true);
     await expect(primary.send(worker!, 'storeOp', { op: 'delete', args: ['k', { force: true }] })).rejects.toMatchObject({ remoteName: 'InvalidArgumentError', remoteMessage: expect.stringContaining('delete() takes (key), and no options. Received an object after it.') });
     expect(primary.state).toBe('running');
+  });
+
+  // Hostile t84 #8: `primary.store.set('k', v, worker)` stored the caller's object uncopied and told storeChange the worker wrote it.
+  it('[H763] the primary\'s store writes take no source: a WorkerHandle is refused, a worker\'s own write is still its', async () => {
+    const primary = testPrimary();
+    const [worker] = await primary.start();
+    const changes: unknown[] = [];
+    primary.on('storeChange', (change) => changes.push(change.source));
+    const store = primary.store as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const forged: Array<[() => unknown, string]> = [
+      [() => store.set!.call(primary.store, 'k', { a: 1 }, worker), 'store.set() takes (key, value); it was given more'],
+      [() => store.set!.call(primary.store, 'k', 1, worker, true), 'store.set() takes (key, value); it was given more'],
+      [() => store.delete!.call(primary.store, 'k', worker), 'store.delete() takes (key); it was given more'],
+      [() => store.increment!.call(primary.store, 'n', 1, worker), 'store.increment() takes (key, by); it was given more'],
+      [() => store.compareAndSet!.call(primary.store, 'k', undefined, 1, worker), 'store.compareAndSet() takes (key, expected, next); it was given more'],
+    ];
+    for (const [call, said] of forged) expect(call).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', message: expect.stringContaining(said) }));
+    expect(primary.store.keys()).toEqual([]);
+    expect(changes).toEqual([]);
+    // The routing's own writes: a worker's set is still told as that worker's.
+    await primary.send(worker!, 'storeOp', { op: 'set', args: ['k', 1] });
+    primary.store.set('p', 2);
+    await until(() => changes.length === 2);
+    expect(changes).toEqual([worker, 'primary']);
   });
 
   it('[H720] refuses an extra argument to the function watch() resolves with', async () => {

@@ -10,7 +10,7 @@
 import { isNativeError } from 'node:util/types';
 import { capitalize } from './capitalize.js';
 import { shellWord } from './shell-word.js';
-import { closest } from './cli/suggest.js';
+import { closestName } from './cli/suggest.js';
 import { kNoReloadClause } from './cli/watch/no-reload-clause.js';
 import { formatBytes, formatBytesApart } from './format-bytes.js';
 import { wholeMs } from './whole-ms.js';
@@ -57,10 +57,11 @@ export class InvalidOptionError extends ClusterKitError {
     /** What the option accepts, as a phrase: `a positive integer`. */
     readonly expected: string,
     readonly received: unknown,
-    /** `cause`: what reading the option threw (a getter, a Proxy trap). */
-    options?: { cause?: unknown },
+    /** `cause`: what reading the option threw (a getter, a Proxy trap); `isUnread`: so the value was never read, and is not shown. */
+    options?: { cause?: unknown; isUnread?: boolean },
   ) {
-    super(`The "${option}" option must be ${expected}. Received ${describeValue(received)}`, options);
+    // Hostile t84 (wording): "Received undefined" for a value left out, and for one whose reading threw (never undefined).
+    super(`The "${option}" option must be ${expected}.${options?.isUnread === true ? '' : ` ${receivedClause(received)}`}`, options && 'cause' in options ? { cause: options.cause } : undefined);
   }
 }
 
@@ -1574,6 +1575,15 @@ function describeWindow(ms: number | undefined): string {
 }
 
 /** A short, safe rendering of any value for error messages. Never throws (getters, Proxies...). */
+/**
+ * A message's closing `Received <value>`, or for `undefined` that the value is missing: the
+ * sentence before it names what is wanted, and "Received undefined" read as if undefined had
+ * been passed on purpose (hostile t84, wording). `describe`: how to show a value (a config's own).
+ */
+export function receivedClause(value: unknown, describe: (value: unknown) => string = describeValue): string {
+  return value === undefined ? 'It is missing (undefined): pass it' : `Received ${describe(value)}`;
+}
+
 export function describeValue(value: unknown): string {
   try {
     if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
@@ -1723,7 +1733,7 @@ export class ClusterNotRunningError extends ClusterKitError {
   ) {
     // Not for PM2's `all` or a PM2 process id (`pm2 logs 0`): "Did you mean "api"?" to a user
     // who meant every cluster, or a process, points at the wrong thing (pm2 tester t53).
-    const near = /^(?:all|\d+)$/i.test(clusterName) ? undefined : closest(clusterName, running);
+    const near = /^(?:all|\d+)$/i.test(clusterName) ? undefined : closestName(clusterName, running);
     super(
       `No cluster named "${clusterName}" is running. ` +
         (deadPrimary === undefined

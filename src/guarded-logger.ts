@@ -28,6 +28,10 @@ interface Guard {
 }
 
 const guards = new WeakMap<Logger, Guard>();
+/** Each guarded logger's given one: `primary.options.logger` is the user's object, as given (H761). */
+const givens = new WeakMap<Logger, Logger>();
+/** The guard last made for a given logger: code that reads `options.logger` writes through it. */
+const guardedOfGiven = new WeakMap<Logger, Logger>();
 
 /**
  * `logger` with every method guarded (above); a logger guarded already comes back as it is, so
@@ -54,7 +58,19 @@ export function guardLogger(logger: Logger): Logger {
     };
   }
   guards.set(guarded, guard);
+  givens.set(guarded, logger);
+  guardedOfGiven.set(logger, guarded);
   return guarded;
+}
+
+/** The logger the user gave, for a guarded one (any other value as it is). */
+export function givenLogger<T>(logger: T): T {
+  return (typeof logger === 'object' && logger !== null ? (givens.get(logger as unknown as Logger) as T | undefined) : undefined) ?? logger;
+}
+
+/** The guard made for a given `logger` (one guarded already as it is); `logger` itself when none was made. */
+export function guardedLogger(logger: Logger): Logger {
+  return guards.has(logger) ? logger : (guardedOfGiven.get(logger) ?? logger);
 }
 
 /**

@@ -3,7 +3,7 @@
  * worker's store client before it sends a request (a key the primary would drop as malformed
  * must fail at the caller, at once, not time out).
  */
-import { describeValue, InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, receivedClause } from './errors.js';
 
 /** Longest accepted key, in UTF-16 code units (`key.length`). */
 export const kMaxStoreKeyLength = 1_024;
@@ -11,13 +11,13 @@ export const kMaxStoreKeyLength = 1_024;
 /** Returns `key`. @throws InvalidArgumentError unless it is a non-empty string of at most 1 024 characters. */
 export function checkStoreKey(key: unknown): string {
   if (typeof key !== 'string' || key.length === 0 || key.length > kMaxStoreKeyLength) {
-    throw new InvalidArgumentError(`Store keys are non-empty strings of at most ${kMaxStoreKeyLength} characters. Received ${describeValue(key)}.`);
+    throw new InvalidArgumentError(`Store keys are non-empty strings of at most ${kMaxStoreKeyLength} characters. ${receivedClause(key)}.`);
   }
   return key;
 }
 
 /** Returns `prefix`. @throws InvalidArgumentError unless it is a string. */
 export function checkStorePrefix(prefix: unknown): string {
-  if (typeof prefix !== 'string') throw new InvalidArgumentError(`entries() needs a string prefix. Received ${describeValue(prefix)}.`);
+  if (typeof prefix !== 'string') throw new InvalidArgumentError(`entries() needs a string prefix. ${receivedClause(prefix)}.`);
   return prefix;
 }

@@ -5,7 +5,7 @@
  * their own check, with the longest delay a timer holds: `durationOption` in duration.ts.
  */
 import { statSync } from 'node:fs';
-import { describeValue, InvalidArgumentError, InvalidOptionError } from './errors.js';
+import { ClusterKitError, InvalidArgumentError, InvalidOptionError, receivedClause } from './errors.js';
 import { kMaxMaxMessageBytes, kMinMaxMessageBytes } from './messaging/defaults.js';
 import { describeError, isError } from './readable-error.js';
 // The CLI's edit-distance helper, shared: one "did you mean" for flags, config keys and options.
@@ -57,7 +57,22 @@ export function readingOption<T>(name: string, received: unknown, read: () => T)
     return read();
   } catch (error) {
     if (isError(error) && error instanceof InvalidOptionError) throw error;
-    throw new InvalidOptionError(name, `readable: reading it threw ${describeError(error)}`, received, { cause: error });
+    throw new InvalidOptionError(name, `readable: reading it threw ${describeError(error)}`, received, { cause: error, isUnread: received === undefined });
+  }
+}
+
+/**
+ * Runs `read`, which reads the argument `argument` of `call` (a getter, a Proxy trap, a method it
+ * calls): anything it throws but a `ClusterKitError` becomes an `InvalidArgumentError` naming the
+ * call and the argument, with what was thrown as its `cause` (hostile t84 #9: `trackServer()` of
+ * a revoked Proxy threw Node's raw TypeError). `advice`: what to pass instead.
+ */
+export function readingArgument<T>(call: string, argument: string, advice: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (isError(error) && error instanceof ClusterKitError) throw error;
+    throw new InvalidArgumentError(`${call}'s "${argument}" argument could not be read: reading it threw ${describeError(error)}. ${advice}`, { cause: error });
   }
 }
 
@@ -475,10 +490,10 @@ export function workerNameOption(value: unknown, name: string, what: 'name' | 'r
  * @throws InvalidArgumentError for a non-string or a string `workerNameOption` refuses.
  */
 export function workerNameArgument(value: unknown, call: string, what: 'name' | 'role' = 'name'): string {
-  if (typeof value !== 'string') throw new InvalidArgumentError(`${call} must be a worker ${what}, a string. Received ${describeValue(value)}.`);
+  if (typeof value !== 'string') throw new InvalidArgumentError(`${call} must be a worker ${what}, a string. ${receivedClause(value)}.`);
   const problem = checkedWorkerNameProblem(value, what);
   if (problem !== undefined) {
-    throw new InvalidArgumentError(`${call} can be no worker's ${what}: ${problem}; a worker ${what} is ${workerNameRule(what)}. Received ${describeValue(value)}.`);
+    throw new InvalidArgumentError(`${call} can be no worker's ${what}: ${problem}; a worker ${what} is ${workerNameRule(what)}. ${receivedClause(value)}.`);
   }
   return value;
 }

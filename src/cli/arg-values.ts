@@ -4,7 +4,7 @@
  */
 import { clusterNameProblem, describeBadName } from '../control/cluster-name.js';
 import { socketRoomProblem } from '../control/runtime-dir.js';
-import { describeValue } from '../errors.js';
+import { describeValue, receivedClause } from '../errors.js';
 import { kMaxDurationMs } from '../duration.js';
 import { kMinMaxMemoryMb } from '../primary/primary-options.js';
 import { cronRestartProblem, kCronRestartExample, kCronRestartRule } from '../primary/lifecycle/cron-restart.js';
@@ -52,7 +52,7 @@ export function checkHeartbeatTimeout(ms: number, flag: string, received: string
 export function checkCronRestart(value: unknown, flag: string, command: string): string {
   const problem = typeof value === 'string' ? cronRestartProblem(value) : { reason: 'it is no string' };
   if (problem === undefined) return value as string;
-  throw new UsageError(`${flag} must be ${kCronRestartRule}, such as ${kCronRestartExample}; ${problem.reason}. Received ${describeValue(value)}.`, command, [], 'cause' in problem ? { cause: problem.cause } : undefined);
+  throw new UsageError(`${flag} must be ${kCronRestartRule}, such as ${kCronRestartExample}; ${problem.reason}. ${receivedClause(value)}.`, command, [], 'cause' in problem ? { cause: problem.cause } : undefined);
 }
 
 /**

@@ -8,6 +8,7 @@ import { parseEnv } from 'node:util';
 import { readSmallFile } from './read-small-file.js';
 import { EnvFileError, UsageError } from './usage-error.js';
 import { setOwn } from '../set-own.js';
+import { receivedClause } from '../errors.js';
 
 /** Portable variable names, plus `.` and `-` that some tools use. */
 const kEnvNamePattern = /^[A-Za-z_][A-Za-z0-9_.-]{0,255}$/;
@@ -256,7 +257,7 @@ export function checkEnvObject(value: unknown, key: string, report: EnvReport = 
   const env: Record<string, string> = {};
   for (const [name, raw] of entries) {
     const isScalar = typeof raw === 'string' || typeof raw === 'boolean' || (typeof raw === 'number' && Number.isFinite(raw));
-    if (!isScalar) report(new UsageError(`"${key}.${truncate(name)}" must be a string, a number or a boolean. Received ${describe(raw)}.`, 'run'));
+    if (!isScalar) report(new UsageError(`"${key}.${truncate(name)}" must be a string, a number or a boolean. ${receivedClause(raw, describe)}.`, 'run'));
     // Digits lost as the file was read, where no one sees them (hostile t61: 12345678901234567890 reached the worker as 12345678901234567000).
     else if (typeof raw === 'number' && Number.isInteger(raw) && !Number.isSafeInteger(raw)) {
       report(new UsageError(`"${key}.${truncate(name)}" is a number past 2^53 - 1 (${describe(raw)}), which a number cannot hold exactly: its last digits may be lost already. Write it as a string ("${truncate(name)}": "<its digits>").`, 'run'));

@@ -26,6 +26,7 @@ import { setLauncherPid } from '../primary/launched-by.js';
 import type { ShutdownRequester } from '../primary/primary-events.js';
 import type { PrimaryService } from '../runner/service-primary.js';
 import { warnStartHangup } from './start-signals.js';
+import { guardedLogger } from '../guarded-logger.js';
 
 /** Set by the launcher in the environment of each app's primary. */
 export const kLauncherEnv = 'CLUSTERKIT_LAUNCHER';
@@ -133,7 +134,8 @@ function createLink(): LauncherLink | undefined {
   // start is under way: nothing to reload yet, and said so (H195).
   const serviceLogger = () => {
     const logger = service?.primary.options.logger;
-    return logger === false ? undefined : logger;
+    // Through the primary's guard: `options.logger` is the object given (H761).
+    return logger === false || logger === undefined ? undefined : guardedLogger(logger);
   };
   const stoppingHangup = signalWarning('SIGHUP', stoppingHangupLine, (text, count) => serviceLogger()?.warn({ signal: 'SIGHUP', count }, text));
   hangup = hangupReload(

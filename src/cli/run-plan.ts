@@ -26,7 +26,7 @@ import { kindOf, notDirectoryText } from '../file-kind.js';
 import { takeLauncherLink } from './launcher-link.js';
 import { addEarlyFileOutput, writingAs, type OutputStream } from './logs/log-files.js';
 import { findRunnableScript, scriptCandidates, scriptNotFound } from './script-path.js';
-import { closest } from './suggest.js';
+import { closestName } from './suggest.js';
 import { UsageError } from './usage-error.js';
 import { checkScriptModuleSyntax } from './script-module-check.js';
 import type { IgnoreKey } from './watch/ignore-advice.js';
@@ -275,12 +275,12 @@ function environmentNotFound(name: string, apps: readonly ConfigApp[], configFil
 }
 
 /**
- * ` Did you mean clusterkit run api?` for a name one or two edits from a known one (H198); with
+ * ` Did you mean clusterkit run api?` for a name near a known one (H198; one edit up to 5 characters, two from 6: suggest.ts closestName); with
  * `byPrefix`, also for the one known name the typed one begins (`--env prod`: production); else nothing.
  */
 function nearMiss(typed: string, known: readonly string[], spelled: (near: string) => string, byPrefix = false): string {
   const starting = byPrefix && typed.length > 0 ? known.filter((name) => name.startsWith(typed)) : [];
-  const near = closest(typed, known) ?? (starting.length === 1 ? starting[0] : undefined);
+  const near = closestName(typed, known) ?? (starting.length === 1 ? starting[0] : undefined);
   return near === undefined ? '' : ` Did you mean ${spelled(near)}?`;
 }
 

@@ -3,10 +3,10 @@
  * within an edit distance of 2.
  */
 
-/** The candidate nearest to `typed`, or undefined when none is within 2 edits. */
-export function closest(typed: string, candidates: readonly string[]): string | undefined {
+/** The candidate nearest to `typed`, or undefined when none is within `maxDistance` edits (2). */
+export function closest(typed: string, candidates: readonly string[], maxDistance = 2): string | undefined {
   let best: string | undefined;
-  let bestDistance = 3;
+  let bestDistance = maxDistance + 1;
   for (const candidate of candidates) {
     const found = distance(candidate.toLowerCase(), typed.toLowerCase());
     if (found < bestDistance) {
@@ -31,4 +31,14 @@ export function distance(a: string, b: string): number {
     }
   }
   return row[b.length]!;
+}
+
+/**
+ * The name (an app's, a cluster's) nearest to `typed`, within a distance that grows with the
+ * typed name's length, as git's "did you mean" does: one edit up to 5 characters, two from 6
+ * (max(1, floor(length / 3)), at most the 2 of `closest`). Retest t85 #7: any 2-character name is
+ * two edits from any other, so `clusterkit stop ap` with "db" running asked `Did you mean "db"?`.
+ */
+export function closestName(typed: string, names: readonly string[]): string | undefined {
+  return closest(typed, names, Math.min(2, Math.max(1, Math.floor(typed.length / 3))));
 }

@@ -13,7 +13,7 @@
  */
 import type net from 'node:net';
 import { repeatedKey } from './repeated-key.js';
-import { describeValue, InvalidArgumentError, InvalidStateError } from '../errors.js';
+import { describeValue, InvalidArgumentError, InvalidStateError, receivedClause } from '../errors.js';
 import { readProperty } from '../readable-error.js';
 import { toError } from '../to-error.js';
 import type { ControlHandlers } from './control-server.js';
@@ -319,20 +319,20 @@ function parseRequest(line: string): ControlRequest {
   // `ack` is the protocol's, as `id` is: the table and its messages leave it out (the dashboard's bodies do not take it).
   const { ack, ...fields } = request as Record<string, unknown>;
   if (kAcknowledged.has(request.command as ControlCommand) && Object.hasOwn(request, 'ack')) {
-    if (typeof ack !== 'boolean') throw new InvalidArgumentError(`"${request.command}" needs an "ack" that is true or false. Received ${describeValue(ack)}.`);
+    if (typeof ack !== 'boolean') throw new InvalidArgumentError(`"${request.command}" needs an "ack" that is true or false. ${receivedClause(ack)}.`);
     checkRequestFields(request.command as ControlCommand, fields);
   } else {
     checkRequestFields(request.command as ControlCommand, request as Record<string, unknown>);
   }
   if (request.command === 'scale' && !(Number.isSafeInteger(request.count) && (request.count as number) >= 1)) {
-    throw new InvalidArgumentError(`"scale" needs a "count" that is a positive integer. Received ${describeValue(request.count)}.`);
+    throw new InvalidArgumentError(`"scale" needs a "count" that is a positive integer. ${receivedClause(request.count)}.`);
   }
   if (request.command === 'reload' && request.updateEnv !== undefined && typeof request.updateEnv !== 'boolean') {
-    throw new InvalidArgumentError(`"reload" needs an "updateEnv" that is true or false. Received ${describeValue(request.updateEnv)}.`);
+    throw new InvalidArgumentError(`"reload" needs an "updateEnv" that is true or false. ${receivedClause(request.updateEnv)}.`);
   }
   if (request.command === 'logs') checkLogsRequest(request as Record<string, unknown>);
   if (request.command === 'events' && request.after !== undefined && !(Number.isSafeInteger(request.after) && (request.after as number) >= 0)) {
-    throw new InvalidArgumentError(`"events" needs an "after" that is a non-negative integer (the last seq read, or 0). Received ${describeValue(request.after)}.`);
+    throw new InvalidArgumentError(`"events" needs an "after" that is a non-negative integer (the last seq read, or 0). ${receivedClause(request.after)}.`);
   }
   return request as ControlRequest;
 }

@@ -13,7 +13,7 @@
  * by another worker, or is gone (no `workerId`); with `slot`, the `ok` result also says which
  * worker serves it now (`"serving":7`, or `null` for a slot with no worker yet).
  */
-import { describeValue, InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, receivedClause } from '../errors.js';
 import { plural } from '../plural.js';
 
 /** One line of a cluster's output, as kept in the primary's buffer. */
@@ -181,18 +181,18 @@ export const kMaxRequestedLines = 1_000_000;
 export function checkLogsRequest(request: Record<string, unknown>): void {
   const { lines, follow, workerId, slot, output } = request;
   if (lines !== undefined && !(Number.isSafeInteger(lines) && (lines as number) >= 0 && (lines as number) <= kMaxRequestedLines)) {
-    throw new InvalidArgumentError(`"logs" needs "lines" to be an integer from 0 to ${kMaxRequestedLines}. Received ${describeValue(lines)}.`);
+    throw new InvalidArgumentError(`"logs" needs "lines" to be an integer from 0 to ${kMaxRequestedLines}. ${receivedClause(lines)}.`);
   }
-  if (follow !== undefined && typeof follow !== 'boolean') throw new InvalidArgumentError(`"logs" needs "follow" to be a boolean. Received ${describeValue(follow)}.`);
+  if (follow !== undefined && typeof follow !== 'boolean') throw new InvalidArgumentError(`"logs" needs "follow" to be a boolean. ${receivedClause(follow)}.`);
   if (workerId !== undefined && !(Number.isSafeInteger(workerId) && (workerId as number) >= 1)) {
-    throw new InvalidArgumentError(`"logs" needs "workerId" to be a positive integer. Received ${describeValue(workerId)}.`);
+    throw new InvalidArgumentError(`"logs" needs "workerId" to be a positive integer. ${receivedClause(workerId)}.`);
   }
   // Its range is the cluster's (log-stream.ts checks it against the slots the primary has).
   if (slot !== undefined && !(Number.isSafeInteger(slot) && (slot as number) >= 0)) {
-    throw new InvalidArgumentError(`"logs" needs "slot" to be an integer from 0 (a slot number, as "clusterkit status" shows). Received ${describeValue(slot)}.`);
+    throw new InvalidArgumentError(`"logs" needs "slot" to be an integer from 0 (a slot number, as "clusterkit status" shows). ${receivedClause(slot)}.`);
   }
   if (output !== undefined && output !== 'stdout' && output !== 'stderr') {
-    throw new InvalidArgumentError(`"logs" needs "output" to be "stdout" or "stderr". Received ${describeValue(output)}.`);
+    throw new InvalidArgumentError(`"logs" needs "output" to be "stdout" or "stderr". ${receivedClause(output)}.`);
   }
   if (slot !== undefined && workerId !== undefined) {
     throw new InvalidArgumentError('"logs" takes "workerId" or "slot", not both: a slot is served by one worker after another.');

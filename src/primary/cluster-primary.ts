@@ -6,13 +6,13 @@ import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { checkNoNotifyOptions } from '../messaging/notify-options.js';
-import { describeValue, InvalidArgumentError, InvalidOptionError, ShutdownInProgressError, WorkerExitedError } from '../errors.js';
+import { InvalidArgumentError, InvalidOptionError, receivedClause, ShutdownInProgressError, WorkerExitedError } from '../errors.js';
 import { assertUserType } from '../messaging/envelope.js';
 import { routeUserMessage, type RoutedMessage } from '../messaging/route.js';
 import { normalizeSendOptions, normalizeTimeoutOptions } from '../messaging/send-options.js';
 import { safeEmitter } from '../safe-emit.js';
 import type { AnyMessageMap, BroadcastResult, HandlerSlots, MessageMapOf, MessageType, PayloadArg, ReplyOf, SendOptions } from '../types.js';
-import { knownOptions, kSafeIntegerRule, workerNameArgument } from '../validate.js';
+import { knownOptions, kSafeIntegerRule, readingArgument, workerNameArgument } from '../validate.js';
 import { ClusterMetrics, kDefaultScrapeTimeoutMs } from './features/cluster-metrics.js';
 import { observeOutcomes, OutcomeCounts } from './features/outcome-counts.js';
 import { listenHealth, type HealthListener, type HealthOptions } from './features/listen-health.js';
@@ -32,7 +32,7 @@ import type { WorkerRecord } from './pool/worker-record.js';
 import { createPrimaryContext, type PrimaryContext } from './primary-context.js';
 import type { PrimaryEvents, ReloadReport, ReloadRequester, ShutdownReport, ShutdownRequester, WorkerMessageEvent } from './primary-events.js';
 import { createLineLogger, type Logger } from '../logger.js';
-import { reportLoggerFailuresWith } from '../guarded-logger.js';
+import { givenLogger, reportLoggerFailuresWith } from '../guarded-logger.js';
 import { attachPrimaryLogging } from './primary-logging.js';
 import { attachPrimaryHookLogging } from './primary-hook-logging.js';
 import { checkWorkerScript } from './check-worker-script.js';
@@ -71,6 +71,8 @@ export class ClusterPrimary<
   readonly #countReason: string;
   /** The logger its lines go to; undefined for `logger: false`. */
   readonly #lines: Logger | undefined;
+  /** `options`, as the user reads it: made at the first read. */
+  #options: NormalizedPrimaryOptions | undefined;
   /** The health endpoint open (`listenHealth`), for `clusterkit show`. */
   #healthAddress: (AddressInfo & { readonly minReady: number; readonly role: string | undefined }) | undefined;
 
@@ -116,9 +118,11 @@ export class ClusterPrimary<
     }
   }
 
-  /** The normalized options, frozen. */
+  /** The normalized options, frozen; `logger` is the object given (clusterkit writes through a guard of it). */
   get options(): NormalizedPrimaryOptions {
-    return this.#context.options;
+    // H727 left its internal guard here (retest: `options.logger !== myLogger`); the guard stays inside.
+    this.#options ??= Object.freeze({ ...this.#context.options, logger: givenLogger(this.#context.options.logger) });
+    return this.#options;
   }
 
   get state(): PrimaryState {
@@ -470,18 +474,16 @@ export class ClusterPrimary<
    */
   supersedeReload(change: { files: readonly string[]; changedAt?: number }): boolean {
     if (arguments.length > 1) checkNoExtraArguments('supersedeReload()', arguments, ['change']);
-    const isChange =
-      typeof change === 'object' &&
-      change !== null &&
-      Array.isArray(change.files) &&
-      change.files.every((file) => typeof file === 'string') &&
-      (change.changedAt === undefined || Number.isFinite(change.changedAt));
-    if (!isChange) {
-      throw new InvalidArgumentError(
-        `supersedeReload() needs the change as { files: string[], changedAt?: number } (the changed files, and when the change was written, ms since the epoch); nothing was superseded. Received ${describeValue(change)}.`,
-      );
-    }
-    return this.#context.lifecycle.supersedeReload({ files: [...change.files], changedAt: change.changedAt });
+    const kShape = 'supersedeReload() needs the change as { files: string[], changedAt?: number } (the changed files, and when the change was written, ms since the epoch); nothing was superseded.';
+    // Read once, inside one guard (hostile t84 #9's kind: a revoked Proxy, or a throwing getter, threw raw).
+    const read = readingArgument('supersedeReload()', 'change', kShape, () => {
+      if (typeof change !== 'object' || change === null) return undefined;
+      const { files, changedAt } = change;
+      return Array.isArray(files) ? { files: [...files] as unknown[], changedAt } : undefined;
+    });
+    const isChange = read !== undefined && read.files.every((file) => typeof file === 'string') && (read.changedAt === undefined || Number.isFinite(read.changedAt));
+    if (!isChange) throw new InvalidArgumentError(`${kShape} ${receivedClause(change)}.`);
+    return this.#context.lifecycle.supersedeReload({ files: read.files as string[], changedAt: read.changedAt });
   }
 
   /**
@@ -590,7 +592,7 @@ function isStopSignalName(signal: unknown): boolean {
 function scaleCount(count: unknown): number {
   if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
     throw new InvalidArgumentError(
-      `scale(count)'s count must be a non-negative integer ${kSafeIntegerRule}: the number of workers to run, every slot counted (0 stops them all). Received ${describeValue(count)}.`,
+      `scale(count)'s count must be a non-negative integer ${kSafeIntegerRule}: the number of workers to run, every slot counted (0 stops them all). ${receivedClause(count)}.`,
     );
   }
   return count;

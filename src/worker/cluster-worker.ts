@@ -8,7 +8,7 @@ import { EventEmitter } from 'eventemitter3';
 import { isScriptStartUnderRun } from '../runner/run-marker.js';
 import { checkNoNotifyOptions } from '../messaging/notify-options.js';
 import { destroyHookOf } from '../destroy-hook.js';
-import { describeValue, InvalidArgumentError, InvalidStateError, MessageTimeoutError, NotAWorkerError, ShutdownInProgressError } from '../errors.js';
+import { InvalidArgumentError, InvalidStateError, MessageTimeoutError, NotAWorkerError, receivedClause, ShutdownInProgressError } from '../errors.js';
 import type { Endpoint } from '../messaging/endpoint.js';
 import { assertUserType } from '../messaging/envelope.js';
 import { argumentPath } from '../messaging/payload-walk.js';
@@ -29,7 +29,7 @@ import { createWorkerContext, type WorkerContext } from './worker-context.js';
 import type { MessageContext, MessageSender, PrimaryMessageEvent, WorkerEvents } from './worker-events.js';
 import type { WorkerLifecycleState } from './worker-lifecycle.js';
 import { normalizeWorkerOptions, type WorkerOptions } from './worker-options.js';
-import { workerNameArgument } from '../validate.js';
+import { readingArgument, workerNameArgument } from '../validate.js';
 import { RelayCancels } from './relay-cancels.js';
 import { isAborted } from '../messaging/on-abort.js';
 import { checkNoExtraArguments, extraArgumentError } from '../extra-arguments.js';
@@ -168,7 +168,7 @@ export class ClusterWorker<
     try {
       if (args.length > 2) checkNoExtraArguments('sendTo()', args, ['target', 'type', 'payload', 'options'], 2);
       if (typeof target !== 'string' && !(typeof target === 'number' && Number.isSafeInteger(target))) {
-        throw new InvalidArgumentError(`sendTo() needs a worker name or id as its target. Received ${describeValue(target)}.`);
+        throw new InvalidArgumentError(`sendTo() needs a worker name or id as its target. ${receivedClause(target)}.`);
       }
       // A target no worker can have is the caller's mistake, not a worker that is gone (H356):
       // cluster ids start at 1, and a name follows fork({ name })'s rule.
@@ -221,9 +221,10 @@ export class ClusterWorker<
   serveSticky<S extends Server>(server: S): S {
     if (arguments.length > 1) checkNoExtraArguments('serveSticky()', arguments, ['server']);
     checkServer('serveSticky()', server);
+    // Tracked first: a server whose `on` throws is refused before it is the sticky one (hostile t84 #9).
+    this.#track('serveSticky()', server);
     this.#sticky.serve(server);
     this.#context.lifecycle.markSticky();
-    this.trackServer(server);
     return server;
   }
 
@@ -234,8 +235,13 @@ export class ClusterWorker<
   trackServer<S extends Server>(server: S): S {
     if (arguments.length > 1) checkNoExtraArguments('trackServer()', arguments, ['server']);
     checkServer('trackServer()', server);
-    this.#context.lifecycle.trackServer(server);
+    this.#track('trackServer()', server);
     return server;
+  }
+
+  /** Hostile t84 #9: tracking calls the server's `on` (a method that throws, a Proxy whose trap does): refused by name, not thrown raw. */
+  #track(call: string, server: Server): void {
+    readingArgument(call, 'server', kServerAdvice, () => this.#context.lifecycle.trackServer(server));
   }
 
   /** Opens the worker's resources (databases, servers). The worker is ready after it. */
@@ -277,6 +283,10 @@ export class ClusterWorker<
  */
 function checkServer(call: string, server: unknown): void {
   const candidate = server as { on?: unknown; close?: unknown } | null;
-  if (typeof candidate === 'object' && candidate !== null && typeof candidate.on === 'function' && typeof candidate.close === 'function') return;
-  throw new InvalidArgumentError(`${call} needs a server, as http.createServer() (or https, http2, net) returns. Received ${describeValue(server)}.`);
+  // Hostile t84 #9: a revoked Proxy, or a throwing `on`/`close` getter, threw raw here.
+  const isServer = readingArgument(call, 'server', kServerAdvice, () => typeof candidate === 'object' && candidate !== null && typeof candidate.on === 'function' && typeof candidate.close === 'function');
+  if (isServer) return;
+  throw new InvalidArgumentError(`${call} needs a server, as http.createServer() (or https, http2, net) returns. ${receivedClause(server)}.`);
 }
+
+const kServerAdvice = 'Pass the server itself, as http.createServer() (or https, http2, net) returns.';

@@ -4,7 +4,7 @@
  * `compareAndSet` are atomic across workers.
  */
 import { closest } from '../cli/suggest.js';
-import { describeValue, InvalidArgumentError, MessageTooLargeError, StoreWatcherError } from '../errors.js';
+import { describeValue, InvalidArgumentError, MessageTooLargeError, receivedClause, StoreWatcherError } from '../errors.js';
 import { argumentPath, storedValuePath } from '../messaging/payload-walk.js';
 import { reviveClusterKitError } from '../messaging/revive-error.js';
 import { namedForCaller } from '../messaging/system-answer.js';
@@ -102,7 +102,7 @@ export class StoreClient {
     const extra = firstExtraArgument(arguments, 2);
     if (extra !== kNoArgument) return Promise.reject(new InvalidArgumentError(`increment() takes (key, by), and no options: an increment keeps the key's tie to a worker, or its lack of one; to tie a counter to this worker, set() it with { ephemeral: true } first. Received ${describeValue(extra)} after them.`));
     // Checked here too: under JSON serialization NaN would be refused as not serializable.
-    if (typeof by !== 'number' || !Number.isFinite(by)) return Promise.reject(new InvalidArgumentError(`increment() needs a finite number to add. Received ${describeValue(by)}.`));
+    if (typeof by !== 'number' || !Number.isFinite(by)) return Promise.reject(new InvalidArgumentError(`increment() needs a finite number to add. ${receivedClause(by)}.`));
     return this.#run({ op: 'increment', key, by }) as Promise<number>;
   }
 

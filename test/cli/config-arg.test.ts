@@ -164,7 +164,7 @@ describe('clusterkit run <config file>', () => {
       [['run', 'ecosystem.config.json', 'api', 'extra'], /^clusterkit: Unexpected argument "extra"\./],
       [['run', 'ecosystem.yml'], /^clusterkit: ecosystem\.yml is a YAML config file \(PM2 reads a file named \*\.yml as one\); clusterkit reads config files in TypeScript, JavaScript or JSON: .* run clusterkit run ecosystem\.json\.\n/],
       // A script named like a config is read as one, and the line above the error says why.
-      [['run', 'app.config.js'], /^clusterkit: reading app\.config\.js as a config file .*; to run a script of that name, rename it\.\nclusterkit: \S+app\.config\.js: "apps" must be a non-empty array of apps\. Received undefined\.\n/m],
+      [['run', 'app.config.js'], /^clusterkit: reading app\.config\.js as a config file .*; to run a script of that name, rename it\.\nclusterkit: \S+app\.config\.js: "apps" must be a non-empty array of apps\. It is missing \(undefined\): pass it\.\n/m],
       // Not there: a config file not found (H465: "Script not found" before), with the config files that are there.
       [['run', 'missing.config.js'], /^clusterkit: No such config file: \S+missing\.config\.js \(a name ending in \.config\.js is read as a config file, as in PM2\)\. \S+ has \S+app\.config\.js, \S+ecosystem\.config\.json: name one of them/],
     ];

@@ -256,7 +256,7 @@ describe('config file errors', () => {
       /^4 problems:\n  - "apps\[0\]" has both "workers" and "instances", which are the same setting \("workers" here\); keep one\.\n  - "apps\[0\]\.workers" must be a positive integer, "auto" or "max"\. Received 0\.\n  - "apps\[0\]\.kill_timeout" must be a duration such as 10s, 500ms or 2m \(a number is milliseconds\)\. Received "5x"\.\n  - app "b": "apps\[1\]\.readyTimeout" must be a duration such as 10s, 500ms or 2m \(a number is milliseconds\)\. Received "1x"\.\n/,
     ],
     // The file's own unknown key is said with the rest (H129).
-    ['clusterkit.config.json', '{ "services": [] }', /^2 problems:\n {2}- Unknown key "services"\. Known keys: apps\.\n {2}- "apps" must be a non-empty array of apps\. Received undefined\.\n/],
+    ['clusterkit.config.json', '{ "services": [] }', /^2 problems:\n {2}- Unknown key "services"\. Known keys: apps\.\n {2}- "apps" must be a non-empty array of apps\. It is missing \(undefined\): pass it\.\n/],
   ];
 
   it('[H39][H593][H613] exits 2 naming the key and the file, for each kind of mistake and each kind of file (every problem of a file at once)', async () => {

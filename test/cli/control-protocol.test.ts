@@ -69,7 +69,7 @@ describe('control protocol', () => {
         // No `optionNames` (H385): a request the primary could not read names none of its options.
         { id: 0, ok: false, error: { name: 'InvalidArgumentError', code: 'ERR_INVALID_ARGUMENT', message: 'A control request must be one JSON object per line.' } },
         { id: 2, ok: true, result: status },
-        { id: 3, ok: false, error: expect.objectContaining({ message: '"scale" needs a "count" that is a positive integer. Received undefined.' }) },
+        { id: 3, ok: false, error: expect.objectContaining({ message: '"scale" needs a "count" that is a positive integer. It is missing (undefined): pass it.' }) },
         { id: 4, ok: false, error: expect.objectContaining({ message: expect.stringContaining('Unknown control command "launch"; the commands are status, reload, stop, scale') }) },
         { id: 5, ok: true, result: { count: 3 } },
       ]),

@@ -77,6 +77,22 @@ describe('a logger that fails', () => {
     expect(calls.warn + calls.error).toBeGreaterThanOrEqual(1);
   });
 
+  // After H727, `primary.options.logger` was the internal guard, a copy with the four methods, not the object given.
+  it('[H761] options.logger is the logger given; its lines still go through the guard', async () => {
+    let infos = 0;
+    const logger = { debug() {}, info() { infos++; throw new Error('log sink closed'); }, warn() {}, error() {}, child() { return logger; } };
+    const primary = testPrimary({ logger, workerCount: 1 });
+    expect(primary.options.logger).toBe(logger);
+    expect(Object.isFrozen(primary.options)).toBe(true);
+    expect(primary.options).toBe(primary.options);
+    const heard: Error[] = [];
+    primary.on('error', (error) => heard.push(error));
+    await primary.start();
+    expect(infos).toBeGreaterThanOrEqual(1);
+    expect(heard).toEqual([expect.objectContaining({ name: 'LoggerError', method: 'info' })]);
+    expect(primary.options.logger).toBe(logger);
+  });
+
   it("[H727] the service runner's logger: a worker's warn() that throws ends neither the worker nor the primary; each says it once as a process warning", async () => {
     const service = startService({ RUNNER_OPTIONS: JSON.stringify({ workers: 2 }), RUNNER_LOGGER_THROWS: '1' });
     const [started] = await service.waitForLines('started');

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { ClusterPrimary, ClusterWorker, createJsonLogger, createLineLogger, CrashLoopError, defineConfig, InvalidOptionError, startClusteredService } from '../../src/index.js';
 import { onCleanup } from '../helpers/cleanup.js';
+import { until } from '../helpers/wait.js';
 import { fixture, kDefaultFixture, testOptions, testPrimary } from '../helpers/primary.js';
 
 /** The error `call` throws or rejects with. */
@@ -162,7 +163,7 @@ describe('option checks', () => {
     // listened on a random port, unsaid; port -1 said "at most Number.MAX_SAFE_INTEGER".
     for (const options of [undefined, {}, { port: -1 }, { port: 'x' }, { port: 1.5 }, { port: 70_000 }]) {
       const value = (options as { port?: unknown } | undefined)?.port;
-      const message = `The "port" option must be a port number from 0 to 65535 (0: any free port). Received ${value === undefined ? 'undefined' : JSON.stringify(value)}`;
+      const message = `The "port" option must be a port number from 0 to 65535 (0: any free port). ${value === undefined ? 'It is missing (undefined): pass it' : `Received ${JSON.stringify(value)}`}`;
       await expect(primary.listenHealth(options as never)).rejects.toMatchObject({ ...port, message: expect.stringContaining(message) });
       await expect(primary.listenSticky(options as never)).rejects.toMatchObject({ ...port, message: expect.stringContaining(message) });
     }
@@ -257,11 +258,11 @@ describe('option checks', () => {
       [() => store.entries!.call(primary.store, '', 'x'), 'store.entries() takes one argument, prefix'],
       [() => store.keys!.call(primary.store, 'x'), 'store.keys() takes no argument'],
       [() => store.stats!.call(primary.store, 'x'), 'store.stats() takes no argument'],
-      // Past the primary's own parameters (which worker wrote, and whether ephemerally).
-      [() => store.set!.call(primary.store, 'k', 1, 'primary', false, 'x'), `The primary's store.set() takes (key, value); it was given more. Write options such as { ephemeral: true } are a worker's: a key the primary writes is tied to no worker. Received "x" after them.`],
-      [() => store.delete!.call(primary.store, 'k', 'primary', 'x'), `store.delete() takes (key); it was given more`],
-      [() => store.increment!.call(primary.store, 'k', 1, 'primary', 'x'), `store.increment() takes (key, by); it was given more`],
-      [() => store.compareAndSet!.call(primary.store, 'k', undefined, 1, 'primary', false, 'x'), `store.compareAndSet() takes (key, expected, next); it was given more`],
+      // Past the caller's parameters (H763: the primary's own internal ones are no longer on the method).
+      [() => store.set!.call(primary.store, 'k', 1, 'x'), `The primary's store.set() takes (key, value); it was given more. Write options such as { ephemeral: true } are a worker's: a key the primary writes is tied to no worker, and its storeChange source is 'primary'. Received "x" after them.`],
+      [() => store.delete!.call(primary.store, 'k', 'x'), `store.delete() takes (key); it was given more`],
+      [() => store.increment!.call(primary.store, 'k', 1, 'x'), `store.increment() takes (key, by); it was given more`],
+      [() => store.compareAndSet!.call(primary.store, 'k', undefined, 1, 'x'), `store.compareAndSet() takes (key, expected, next); it was given more`],
     ];
     for (const [call, said] of extra) {
       const error = (await Promise.resolve().then(call).then(() => undefined, (thrown: unknown) => thrown)) as Error;
@@ -270,13 +271,37 @@ describe('option checks', () => {
     }
     // Nothing was written by the refused writes; an undefined extra one is no argument.
     expect(primary.store.keys()).toEqual([]);
-    expect(store.set!.call(primary.store, 'k', 1, 'primary', false, undefined)).toBeUndefined();
+    expect(store.set!.call(primary.store, 'k', 1, undefined, undefined)).toBeUndefined();
     expect(store.get!.call(primary.store, 'k', undefined)).toBe(1);
     // A worker's store too (retest t81: its delete() and increment() refused an undefined one).
     await expect(primary.send(worker!, 'storeOp', { op: 'increment', args: ['k', 2, undefined] })).resolves.toBe(3);
     await expect(primary.send(worker!, 'storeOp', { op: 'delete', args: ['k', undefined] })).resolves.toBe(true);
     await expect(primary.send(worker!, 'storeOp', { op: 'delete', args: ['k', { force: true }] })).rejects.toMatchObject({ remoteName: 'InvalidArgumentError', remoteMessage: expect.stringContaining('delete() takes (key), and no options. Received an object after it.') });
     expect(primary.state).toBe('running');
+  });
+
+  // Hostile t84 #8: `primary.store.set('k', v, worker)` stored the caller's object uncopied and told storeChange the worker wrote it.
+  it('[H763] the primary\'s store writes take no source: a WorkerHandle is refused, a worker\'s own write is still its', async () => {
+    const primary = testPrimary();
+    const [worker] = await primary.start();
+    const changes: unknown[] = [];
+    primary.on('storeChange', (change) => changes.push(change.source));
+    const store = primary.store as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const forged: Array<[() => unknown, string]> = [
+      [() => store.set!.call(primary.store, 'k', { a: 1 }, worker), 'store.set() takes (key, value); it was given more'],
+      [() => store.set!.call(primary.store, 'k', 1, worker, true), 'store.set() takes (key, value); it was given more'],
+      [() => store.delete!.call(primary.store, 'k', worker), 'store.delete() takes (key); it was given more'],
+      [() => store.increment!.call(primary.store, 'n', 1, worker), 'store.increment() takes (key, by); it was given more'],
+      [() => store.compareAndSet!.call(primary.store, 'k', undefined, 1, worker), 'store.compareAndSet() takes (key, expected, next); it was given more'],
+    ];
+    for (const [call, said] of forged) expect(call).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', message: expect.stringContaining(said) }));
+    expect(primary.store.keys()).toEqual([]);
+    expect(changes).toEqual([]);
+    // The routing's own writes: a worker's set is still told as that worker's.
+    await primary.send(worker!, 'storeOp', { op: 'set', args: ['k', 1] });
+    primary.store.set('p', 2);
+    await until(() => changes.length === 2);
+    expect(changes).toEqual([worker, 'primary']);
   });
 
   it('[H720] refuses an extra argument to the function watch() resolves with', async () => {
@@ -291,11 +316,42 @@ describe('option checks', () => {
     const lone = new ClusterWorker();
     for (const value of [null, undefined, Number.NaN, '5', {}, () => {}, { on() {} }]) {
       for (const call of ['trackServer', 'serveSticky'] as const) {
-        expect(() => (lone[call] as (server: unknown) => unknown)(value)).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', message: expect.stringContaining(`${call}() needs a server, as http.createServer() (or https, http2, net) returns. Received `) }));
+        expect(() => (lone[call] as (server: unknown) => unknown)(value)).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', message: expect.stringContaining(`${call}() needs a server, as http.createServer() (or https, http2, net) returns. ${value === undefined ? 'It is missing' : 'Received '}`) }));
       }
     }
     const server = createServer();
     expect(lone.trackServer(server)).toBe(server);
+  });
+
+  // Hostile t84 #9: `trackServer(revoked)` threw Node's "Cannot perform 'get' on a proxy that has been revoked", a throwing `on` getter (or method) the user's error, `supersedeReload(revoked)` the same.
+  it('[H759] refuses a server or change whose reading throws by the argument\'s name, with the cause', () => {
+    const lone = new ClusterWorker();
+    const revoked = () => {
+      const { proxy, revoke } = Proxy.revocable({}, {});
+      revoke();
+      return proxy;
+    };
+    const servers: Array<() => unknown> = [revoked, () => ({ get on() { throw boom; }, close() {} }), () => ({ on() { throw boom; }, close() {} }), () => ({ on() {}, get close() { throw boom; } })];
+    for (const server of servers) {
+      for (const call of ['trackServer', 'serveSticky'] as const) {
+        let thrown: unknown;
+        try {
+          (lone[call] as (server: unknown) => unknown)(server());
+        } catch (error) {
+          thrown = error;
+        }
+        expect(thrown).toMatchObject({ name: 'InvalidArgumentError', code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining(`${call}()'s "server" argument could not be read: reading it threw `) });
+        expect((thrown as Error).message).toContain('Pass the server itself');
+        expect((thrown as Error).cause).toBeInstanceOf(Error);
+      }
+    }
+    const primary = new ClusterPrimary(testOptions(kDefaultFixture));
+    for (const change of [revoked(), { get files() { throw boom; } }, { files: revoked() }]) {
+      expect(() => primary.supersedeReload(change as never)).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', message: expect.stringContaining(`supersedeReload()'s "change" argument could not be read: reading it threw `) }));
+    }
+    // A real server still passes.
+    const server = createServer();
+    expect(lone.serveSticky(server)).toBe(server);
   });
 
   // Hostile t83 #8: a revoked Proxy as an options object threw Node's "Cannot perform 'IsArray' on a proxy that has been revoked"; an env with a throwing trap or getter threw it raw.

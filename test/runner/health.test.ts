@@ -45,7 +45,7 @@ describe('startClusteredService({ health })', () => {
   });
 
   it.each([
-    [{ host: '127.0.0.1' }, 'The "health.port" option must be a port number from 0 to 65535 (0: any free port). Received undefined'],
+    [{ host: '127.0.0.1' }, 'The "health.port" option must be a port number from 0 to 65535 (0: any free port). It is missing (undefined): pass it'],
     [{ port: 70_000 }, 'The "health.port" option must be a port number from 0 to 65535 (0: any free port). Received 70000'],
     [{ port: 0, minReady: -1 }, 'The "health.minReady" option must be a non-negative integer'],
     [{ port: 0, minRedy: 2 }, 'The "health.minRedy" option must be one of the known options, probably "health.minReady" (port, host, minReady)'],

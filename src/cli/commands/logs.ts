@@ -20,7 +20,7 @@ import { deadLockHolder } from '../../control/name-lock.js';
 import { controlDirectory, orphanLinesPath, socketPathFor } from '../../control/runtime-dir.js';
 import { describeSlots, matchesFilter, outputOf, type LogEntry, type LogOutput, type SlotNote } from '../../control/log-protocol.js';
 import type { ClusterStatus } from '../../control/control-protocol.js';
-import { ClusterNotRunningError, describeValue, InvalidArgumentError, RemoteError } from '../../errors.js';
+import { ClusterNotRunningError, InvalidArgumentError, receivedClause, RemoteError } from '../../errors.js';
 import { readOrphanLines } from '../../control/orphan-lines.js';
 import { servingWorkers } from '../control-outcome.js';
 import { parseClusterName, parseCount } from '../arg-values.js';
@@ -254,7 +254,7 @@ async function parseSlot(value: string, name: string): Promise<number> {
   const status = (await controlRequest(name, 'status', { timeoutMs: 5_000 })) as Partial<ClusterStatus>;
   const workers = Array.isArray(status.workers) ? status.workers.filter((worker) => Number.isSafeInteger(worker?.slot) && worker.slot >= 0 && typeof worker.state === 'string') : [];
   const slots = [...new Set(servingWorkers(workers).map((worker) => worker.slot))].sort((a, b) => a - b);
-  throw new InvalidArgumentError(`--slot needs a slot number, an integer: ${describeSlots(slots, `${name}'s`)} ("clusterkit status ${shellWord(name)}" shows each worker's slot). Received ${describeValue(value)}.`);
+  throw new InvalidArgumentError(`--slot needs a slot number, an integer: ${describeSlots(slots, `${name}'s`)} ("clusterkit status ${shellWord(name)}" shows each worker's slot). ${receivedClause(value)}.`);
 }
 
 /** `worker 7 (reload)`, or what left the slot without a worker. */

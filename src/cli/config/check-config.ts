@@ -27,6 +27,7 @@ import type { LoadNote } from './load-note.js';
 import { compileTimeFormat } from '../logs/line-time.js';
 import { clusterkitKeyOf, isPm2App, kPm2KeysTaken, kPm2KeysWithoutEquivalent, pm2KeyOf, translatePm2App } from './pm2-app.js';
 import { kUnreadable, type UnreadableValue } from './plain-config.js';
+import { receivedClause } from '../../errors.js';
 
 export interface ConfigApp {
   readonly name: string;
@@ -165,7 +166,7 @@ class Problems {
 
 function checkApps(raw: unknown, file: string, isNamedEcosystem: boolean, unreadable: readonly UnreadableValue[]): ConfigApp[] {
   if (raw === kUnreadable && unreadable.length > 0) throw new UsageError(unreadable[0]!.message);
-  if (!isPlainObject(raw)) throw new UsageError(`The config must be an object with "apps", as in { apps: [{ name: 'api', script: './server.js' }] }. Received ${describeNotPlain(raw, "{ apps: [...] }")}.`);
+  if (!isPlainObject(raw)) throw new UsageError(`The config must be an object with "apps", as in { apps: [{ name: 'api', script: './server.js' }] }. ${receivedClause(raw, (value) => describeNotPlain(value, "{ apps: [...] }"))}.`);
   const apps = raw.apps;
   const isPm2 = isNamedEcosystem || Object.hasOwn(raw, 'deploy') || (Array.isArray(apps) && apps.some((app) => isPlainObject(app) && isPm2App(app)));
   // Each value that could not be read is one problem among the others (hostile t58: the first hid the rest).
@@ -174,7 +175,7 @@ function checkApps(raw: unknown, file: string, isNamedEcosystem: boolean, unread
   rejectUnknownKeys(raw, isPm2 ? ['apps', 'deploy'] : ['apps'], '', problems);
   const fileWarnings = isPm2 && raw.deploy !== undefined ? [`PM2's "deploy" has no equivalent, and is not used: ${kPm2KeysWithoutEquivalent.deploy}.`] : [];
   if (!Array.isArray(apps) || apps.length === 0 || apps.length > kMaxApps) {
-    problems.add(new UsageError(Array.isArray(apps) && apps.length > 0 ? `"apps" has ${apps.length} apps; the limit is ${kMaxApps}.` : `"apps" must be a non-empty array of apps. Received ${Array.isArray(apps) ? 'an empty array' : describe(apps)}.`));
+    problems.add(new UsageError(Array.isArray(apps) && apps.length > 0 ? `"apps" has ${apps.length} apps; the limit is ${kMaxApps}.` : `"apps" must be a non-empty array of apps. ${Array.isArray(apps) ? 'Received an empty array' : receivedClause(apps, describe)}.`));
     problems.throwIfAny();
   }
   const list = apps as unknown[];
@@ -256,7 +257,7 @@ function checkPm2App(app: Record<string, unknown>, key: string, file: string, pr
 /** `file`: the config file's absolute path. */
 function checkApp(app: unknown, key: string, file: string, problems: Problems, spelledAs: Readonly<Record<string, string>> = {}, isPm2 = false): ConfigApp | undefined {
   const directory = dirname(file);
-  if (!isPlainObject(app)) throw new UsageError(`"${key}" must be an object with at least "script". Received ${describeNotPlain(app)}.`);
+  if (!isPlainObject(app)) throw new UsageError(`"${key}" must be an object with at least "script". ${receivedClause(app, (value) => describeNotPlain(value))}.`);
   rejectUnknownKeys(app, kAppKeys, `${key}.`, problems, isPm2 ? kPm2AppHints : kAppHints);
   // A translated key is named as the file wrote it: "apps[0].kill_timeout", not "shutdownTimeout".
   const at = (name: string) => `${key}.${Object.hasOwn(spelledAs, name) ? spelledAs[name] : name}`;
@@ -414,7 +415,7 @@ function rejectUnknownKeys(object: Record<string, unknown>, known: readonly stri
 }
 
 function checkString(value: unknown, key: string): string {
-  if (typeof value !== 'string' || value === '') throw new UsageError(`"${key}" must be a non-empty string. Received ${describe(value)}.`);
+  if (typeof value !== 'string' || value === '') throw new UsageError(`"${key}" must be a non-empty string. ${receivedClause(value, describe)}.`);
   // Which of the two (hostile t58: "longer than ... or contains a NUL byte" did not say).
   if (value.length > kMaxStringLength) throw new UsageError(`"${key}" is longer than ${kMaxStringLength} characters (${value.length}).`);
   if (value.includes('\0')) throw new UsageError(`"${key}" contains a NUL byte (U+0000, at character ${value.indexOf('\0') + 1}), which no file name, argument or variable can hold.`);
@@ -427,7 +428,7 @@ function checkString(value: unknown, key: string): string {
  * (so the list is not used); by default the first is thrown.
  */
 function checkStrings(value: unknown, key: string, example = "['--port', '3000']", report: (error: UsageError) => void = throwIt): string[] {
-  if (!Array.isArray(value)) throw new UsageError(`"${key}" must be an array of strings, as in ${example}. Received ${describe(value)}.`);
+  if (!Array.isArray(value)) throw new UsageError(`"${key}" must be an array of strings, as in ${example}. ${receivedClause(value, describe)}.`);
   if (value.length > kMaxListLength) throw new UsageError(`"${key}" has ${value.length} entries; the limit is ${kMaxListLength}.`);
   const refused: UsageError[] = [];
   const strings = value.map((entry, index) => {
@@ -457,23 +458,23 @@ function checkNodeArgs(nodeArgs: string[], key: string): string[] {
 }
 
 function checkBoolean(value: unknown, key: string): boolean {
-  if (typeof value !== 'boolean') throw new UsageError(`"${key}" must be true or false. Received ${describe(value)}.`);
+  if (typeof value !== 'boolean') throw new UsageError(`"${key}" must be true or false. ${receivedClause(value, describe)}.`);
   return value;
 }
 
 function checkWorkers(value: unknown, key: string): number | 'auto' | 'max' {
   if (value === 'auto' || value === 'max') return value;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new UsageError(`"${key}" must be a positive integer, "auto" or "max". Received ${describe(value)}.`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new UsageError(`"${key}" must be a positive integer, "auto" or "max". ${receivedClause(value, describe)}.`);
   return value;
 }
 
 function checkPort(value: unknown, key: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65_535) throw new UsageError(`"${key}" must be a port number from 1 to 65535. Received ${describe(value)}.`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65_535) throw new UsageError(`"${key}" must be a port number from 1 to 65535. ${receivedClause(value, describe)}.`);
   return value;
 }
 
 function checkCount(value: unknown, key: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new UsageError(`"${key}" must be a positive integer. Received ${describe(value)}.`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new UsageError(`"${key}" must be a positive integer. ${receivedClause(value, describe)}.`);
   return value;
 }
 
@@ -486,7 +487,7 @@ function checkDuration(value: unknown, key: string, zero?: ZeroDuration): number
   if (typeof value === 'string') return parseDuration(value, `"${key}"`, 'run', zero);
   // -0 (JSON.parse('-0')) is 0; NaN, Infinity and negatives are no duration at all.
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new UsageError(`"${key}" must be a duration such as 10s, 500ms or 2m (a number is milliseconds). Received ${describe(value)}.`);
+    throw new UsageError(`"${key}" must be a duration such as 10s, 500ms or 2m (a number is milliseconds). ${receivedClause(value, describe)}.`);
   }
   return checkDurationMs(value === 0 ? 0 : value, Number.isInteger(value), value, `"${key}"`, 'run', zero);
 }
@@ -503,19 +504,19 @@ function bareDurationKeys(app: Record<string, unknown>, spelledAs: Readonly<Reco
 /** A memory limit: a number of MiB or a string with a unit, as `--max-memory`. */
 function checkSize(value: unknown, key: string): number {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return checkMemoryLimitMb(value, value, `"${key}"`, 'run');
-  if (typeof value !== 'string') throw new UsageError(`"${key}" must be a memory size such as '512M' or '1G' (a number is MiB). Received ${describe(value)}.`);
+  if (typeof value !== 'string') throw new UsageError(`"${key}" must be a memory size such as '512M' or '1G' (a number is MiB). ${receivedClause(value, describe)}.`);
   return parseMemoryLimitMb(value, `"${key}"`, 'run');
 }
 
 /** A time format (`'YYYY-MM-DD HH:mm:ss Z'`) whose every token the formatter knows (logs/line-time.ts). */
 function checkTimeFormat(value: unknown, key: string): string {
-  if (typeof value !== 'string' || value === '') throw new UsageError(`"${key}" must be a date format such as "YYYY-MM-DD HH:mm:ss Z". Received ${describe(value)}.`);
+  if (typeof value !== 'string' || value === '') throw new UsageError(`"${key}" must be a date format such as "YYYY-MM-DD HH:mm:ss Z". ${receivedClause(value, describe)}.`);
   compileTimeFormat(value, `"${key}"`);
   return value;
 }
 
 function checkLogFormat(value: unknown, key: string): 'line' | 'json' {
-  if (value !== 'line' && value !== 'json') throw new UsageError(`"${key}" must be "line" or "json". Received ${describe(value)}.`);
+  if (value !== 'line' && value !== 'json') throw new UsageError(`"${key}" must be "line" or "json". ${receivedClause(value, describe)}.`);
   return value;
 }
 
@@ -540,7 +541,7 @@ function checkLogPath(value: unknown, key: string, name: unknown): string {
 function checkWatch(value: unknown, key: string, cwd: string, report: (error: UsageError) => void): string[] | false {
   if (value === true) return [];
   if (value === false) return false;
-  if (!Array.isArray(value)) throw new UsageError(`"${key}" must be true, false or an array of paths. Received ${describe(value)}.`);
+  if (!Array.isArray(value)) throw new UsageError(`"${key}" must be true, false or an array of paths. ${receivedClause(value, describe)}.`);
   return checkStrings(value, key, undefined, report).map((path) => resolve(cwd, path));
 }
 

@@ -24,6 +24,7 @@ import { UsageError } from '../usage-error.js';
 import type { LoadNote } from './load-note.js';
 import { kPm2LogFileKeys } from './pm2-log-keys.js';
 import { setOwn } from '../../set-own.js';
+import { receivedClause } from '../../errors.js';
 
 /** PM2's keys with a clusterkit twin whose value needs no conversion (PM2's aliases included). */
 const kSameValue: Readonly<Record<string, string>> = {
@@ -354,7 +355,7 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
     else if (Array.isArray(app.nodeArgs)) app.nodeArgs = ['--enable-source-maps', ...(app.nodeArgs as unknown[])];
   } else if (raw.source_map_support !== undefined && raw.source_map_support !== false) {
     take(() => {
-      throw new UsageError(`"${at('source_map_support')}" must be true or false. Received ${describe(raw.source_map_support)}.`);
+      throw new UsageError(`"${at('source_map_support')}" must be true or false. ${receivedClause(raw.source_map_support, describe)}.`);
     });
   }
   return { app, spelledAs, environments, warnings, ignored, ...(instancesNote === undefined ? {} : { instancesNote }), ...(instancesMeaning === undefined ? {} : { instancesMeaning }), ...(noAutorestart ? { noAutorestart } : {}), ...(instanceVar === undefined ? {} : { instanceVar }) };
@@ -366,11 +367,11 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
  */
 function instanceVarOf(value: unknown, key: string): string {
   if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
-    throw new UsageError(`"${key}" must be an environment variable name (letters, digits and _, not starting with a digit), as "INSTANCE_ID": each worker gets its slot (0, 1...) in it. Received ${describe(value)}.`);
+    throw new UsageError(`"${key}" must be an environment variable name (letters, digits and _, not starting with a digit), as "INSTANCE_ID": each worker gets its slot (0, 1...) in it. ${receivedClause(value, describe)}.`);
   }
   if (value.startsWith('CLUSTERKIT_')) {
     throw new UsageError(
-      `"${key}" names ${value}, one of clusterkit's own variables, which the primary sets itself in each worker: name a variable of your own, as "INSTANCE_ID", or leave "instance_var" out (NODE_APP_INSTANCE and CLUSTERKIT_SLOT hold the worker's slot). Received ${describe(value)}.`,
+      `"${key}" names ${value}, one of clusterkit's own variables, which the primary sets itself in each worker: name a variable of your own, as "INSTANCE_ID", or leave "instance_var" out (NODE_APP_INSTANCE and CLUSTERKIT_SLOT hold the worker's slot). ${receivedClause(value, describe)}.`,
     );
   }
   return value;
@@ -397,7 +398,7 @@ export function splitLikePm2(value: string): string[] {
 function workersOf(value: unknown, key: string, label: string): { workers: number | 'max'; note?: LoadNote; meaning?: string } {
   const count = value === 'max' ? 0 : typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
   if (typeof count !== 'number' || !Number.isSafeInteger(count)) {
-    throw new UsageError(`"${key}" must be a whole number${beyondSafe(count)} or "max", as PM2 takes it: 4, "max" or 0 (one per CPU), -1 (every CPU but one). Received ${describe(value)}.`);
+    throw new UsageError(`"${key}" must be a whole number${beyondSafe(count)} or "max", as PM2 takes it: 4, "max" or 0 (one per CPU), -1 (every CPU but one). ${receivedClause(value, describe)}.`);
   }
   if (count > 0) return { workers: count };
   const said = `${label}: PM2's "instances" (${describe(value)})`;
@@ -428,7 +429,7 @@ function memoryOf(value: unknown, key: string): string {
   const text = typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? String(value) : typeof value === 'string' ? value.trim() : '';
   const match = /^(\d+)([KMG])?$/.exec(text);
   if (match === null || Number(match[1]) === 0) {
-    throw new UsageError(`"${key}" must be a memory size as PM2 takes it: '512M', '1G', '300K', or a number of bytes. Received ${describe(value)}.`);
+    throw new UsageError(`"${key}" must be a memory size as PM2 takes it: '512M', '1G', '300K', or a number of bytes. ${receivedClause(value, describe)}.`);
   }
   // Checked here against the floor, so the refusal quotes the value as written (`1`, not the "1K" it becomes).
   const mib = Math.ceil((Number(match[1]) * kBytesPer[match[2] ?? '']!) / 2 ** 20);
@@ -438,7 +439,7 @@ function memoryOf(value: unknown, key: string): string {
 }
 
 function logFormatOf(value: unknown, key: string): 'json' {
-  if (value !== 'json') throw new UsageError(`"${key}" must be "json", the only log type PM2 has (leave it out for lines). Received ${describe(value)}.`);
+  if (value !== 'json') throw new UsageError(`"${key}" must be "json", the only log type PM2 has (leave it out for lines). ${receivedClause(value, describe)}.`);
   return value;
 }
 
@@ -449,7 +450,7 @@ function logFormatOf(value: unknown, key: string): 'json' {
  */
 function restartsOf(value: unknown, key: string, count: (count: number) => void, ignoreZero: () => void): void {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new UsageError(`"${key}" must be a whole number, 0 or more${beyondSafe(value)}. Received ${describe(value)}.`);
+    throw new UsageError(`"${key}" must be a whole number, 0 or more${beyondSafe(value)}. ${receivedClause(value, describe)}.`);
   }
   if (value > 0) count(value);
   else ignoreZero();
@@ -458,7 +459,7 @@ function restartsOf(value: unknown, key: string, count: (count: number) => void,
 function portOf(value: unknown, key: string): string {
   const port = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) {
-    throw new UsageError(`"${key}" must be a port number from 1 to 65535 (it becomes PORT in the environment, as under PM2). Received ${describe(value)}.`);
+    throw new UsageError(`"${key}" must be a port number from 1 to 65535 (it becomes PORT in the environment, as under PM2). ${receivedClause(value, describe)}.`);
   }
   return String(port);
 }
@@ -466,6 +467,6 @@ function portOf(value: unknown, key: string): string {
 /** schema.json: `^(cluster|fork)(_mode)?$`. */
 function checkExecMode(value: unknown, key: string): void {
   if (typeof value !== 'string' || !/^(?:cluster|fork)(?:_mode)?$/.test(value)) {
-    throw new UsageError(`"${key}" must be "cluster" or "fork" (PM2 also takes "cluster_mode" and "fork_mode"). Received ${describe(value)}.`);
+    throw new UsageError(`"${key}" must be "cluster" or "fork" (PM2 also takes "cluster_mode" and "fork_mode"). ${receivedClause(value, describe)}.`);
   }
 }

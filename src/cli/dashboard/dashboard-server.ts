@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ClusterNotRunningError, describeValue, RemoteError } from '../../errors.js';
+import { ClusterNotRunningError, receivedClause, RemoteError } from '../../errors.js';
 import { remoteMessage } from '../flag-names.js';
 import type { ClusterFeed, FeedUpdate } from './cluster-feed.js';
 import { parseRequestTarget } from '../../request-target.js';
@@ -258,7 +258,7 @@ async function control(path: string, request: http.IncomingMessage, response: ht
   const body = text.trim() === '' && command === 'reload' ? {} : parseJson(text);
   if (body === kNotJson) return sendJson(response, 400, { error: `The request body is not JSON; send a JSON object such as ${example}.` });
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return sendJson(response, 400, { error: `The request body must be a JSON object such as ${example}. Received ${describeValue(body)}.` });
+    return sendJson(response, 400, { error: `The request body must be a JSON object such as ${example}. ${receivedClause(body)}.` });
   }
   // As the control socket refuses one (H573): JSON.parse keeps the last, without a word (hostile t83 #11: `{"count":2,"count":3}` scaled to 3).
   const repeated = repeatedKey(text, { topLevelOnly: true });
@@ -272,12 +272,12 @@ async function control(path: string, request: http.IncomingMessage, response: ht
   try {
     if (command === 'reload') {
       const { updateEnv } = body as { updateEnv?: unknown };
-      if (updateEnv !== undefined && typeof updateEnv !== 'boolean') return sendJson(response, 400, { error: `"updateEnv" must be true or false. Received ${describeValue(updateEnv)}.` });
+      if (updateEnv !== undefined && typeof updateEnv !== 'boolean') return sendJson(response, 400, { error: `"updateEnv" must be true or false. ${receivedClause(updateEnv)}.` });
       return sendJson(response, 200, await context.control.reload(updateEnv === true));
     }
     const { count } = body as { count?: unknown };
     if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1 || count > kMaxScaleCount) {
-      return sendJson(response, 400, { error: `The worker count must be an integer from 1 to ${kMaxScaleCount}. Received ${describeValue(count)}.` });
+      return sendJson(response, 400, { error: `The worker count must be an integer from 1 to ${kMaxScaleCount}. ${receivedClause(count)}.` });
     }
     return sendJson(response, 200, await context.control.scale(count));
   } catch (error) {

@@ -8,7 +8,7 @@ import { describeValue, InvalidArgumentError, InvalidStateError, StoreFullError,
 import { isStoreOperation, kStoreRequest, type StoreOperation } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
-import { copyStoreValue, readStored, SharedStore, storedEntries, type StoreChange } from './shared-store.js';
+import { copyStoreValue, readStored, SharedStore, storedEntries, type StoreChange, writeAsWorker } from './shared-store.js';
 import { StoreLeases } from './store-leases.js';
 import { StoreWatchers } from './store-watchers.js';
 import { ChangeQueue } from './change-queue.js';
@@ -18,7 +18,7 @@ export function serveStore({ options, system, emit, listens, reportWarning, life
   const watchers = new StoreWatchers(reportWarning, options);
   const leases = new StoreLeases((key, owner) => {
     try {
-      store.delete(key, owner.handle);
+      writeAsWorker.delete(store, key, owner.handle);
     } catch (error) {
       // Its listeners' runaway writes (change-queue.ts): said, never an unhandled rejection of the worker's exit.
       reportWarning(toError(error));
@@ -64,16 +64,16 @@ function runOperation(store: SharedStore, watchers: StoreWatchers, leases: Store
       return readStored(store, operation.key);
     case 'set':
       if (operation.ephemeral) checkAlive(record, operation.key);
-      store.set(operation.key, operation.value, source, operation.ephemeral === true);
+      writeAsWorker.set(store, operation.key, operation.value, source, operation.ephemeral === true);
       if (operation.ephemeral) leases.tie(operation.key, record);
       return undefined;
     case 'delete':
-      return store.delete(operation.key, source);
+      return writeAsWorker.delete(store, operation.key, source);
     case 'increment':
-      return store.increment(operation.key, operation.by, source);
+      return writeAsWorker.increment(store, operation.key, operation.by, source);
     case 'compareAndSet': {
       if (operation.ephemeral) checkAlive(record, operation.key);
-      const isSet = store.compareAndSet(operation.key, operation.expected, operation.next, source, operation.ephemeral === true);
+      const isSet = writeAsWorker.compareAndSet(store, operation.key, operation.expected, operation.next, source, operation.ephemeral === true);
       if (isSet && operation.ephemeral && operation.next !== undefined) leases.tie(operation.key, record);
       return isSet;
     }

@@ -21,7 +21,7 @@
 import { loadUtil, loadV8 } from '../../builtins.js';
 import { describeThrown, readProperty } from '../../readable-error.js';
 import { missingNextError } from '../../store-missing-next.js';
-import { describeValue, InvalidArgumentError, NotSerializableError, ShutdownInProgressError, StoreFullError } from '../../errors.js';
+import { describeValue, InvalidArgumentError, NotSerializableError, receivedClause, ShutdownInProgressError, StoreFullError } from '../../errors.js';
 import { checkHeldPayload } from '../../messaging/payload-check.js';
 import { storedValuePath } from '../../messaging/payload-walk.js';
 import { checkStoreKey, checkStorePrefix } from '../../store-key.js';
@@ -104,6 +104,18 @@ function uncopyableReason(error: unknown, serialization: StoreLimits['serializat
 export let readStored: (store: SharedStore, key: string) => unknown;
 /** `entries(prefix)` with the stored values themselves: as `readStored`, only for a worker's reply. */
 export let storedEntries: (store: SharedStore, prefix: string) => Array<[string, unknown]>;
+/**
+ * A worker's write, as the primary's routing (serve-store.ts) runs it: `source` is the worker it
+ * came from, told to `storeChange` listeners. Not on the class: user code on the primary cannot
+ * make a write look like a worker's (hostile t84 #8: `primary.store.set(k, v, handle)` did, and
+ * stored the caller's object uncopied).
+ */
+export let writeAsWorker: {
+  set(store: SharedStore, key: string, value: unknown, source: WorkerHandle, ephemeral: boolean): void;
+  delete(store: SharedStore, key: string, source: WorkerHandle): boolean;
+  increment(store: SharedStore, key: string, by: number | undefined, source: WorkerHandle): number;
+  compareAndSet(store: SharedStore, key: string, expected: unknown, next: unknown, source: WorkerHandle, ephemeral: boolean): boolean;
+};
 
 export type StoreLimits = Pick<NormalizedPrimaryOptions, 'serialization' | 'maxMessageBytes' | 'maxStoreBytes' | 'maxStoreKeys'>;
 
@@ -121,6 +133,12 @@ export class SharedStore {
     // Reached by serve-store.ts, not through the class: user code cannot get the stored objects.
     readStored = (store, key) => store.#entries.get(checkStoreKey(key))?.value;
     storedEntries = (store, prefix) => store.#matching(prefix);
+    writeAsWorker = {
+      set: (store, key, value, source, ephemeral) => store.#set(key, value, source, ephemeral),
+      delete: (store, key, source) => store.#delete(key, source),
+      increment: (store, key, by, source) => store.#increment(key, by, source),
+      compareAndSet: (store, key, expected, next, source, ephemeral) => store.#compareAndSet(key, expected, next, source, ephemeral),
+    };
   }
 
   readonly #entries = new Map<string, Entry>();
@@ -153,18 +171,16 @@ export class SharedStore {
    * A write by the primary after `shutdown()` completed is refused, as `send()`, `fork()` and
    * `reload()` are then. Reads stay open: the final figures can still be read.
    */
-  #checkOpen(method: keyof typeof kParameters, source: WorkerHandle | 'primary', ephemeral: unknown, extra: unknown): void {
-    // The parameters after the caller's are the primary's own (which worker wrote): a caller's
-    // write options there (`{ ephemeral: true }`, a worker's) were taken without a word and did
-    // nothing (retest t59).
-    // `extra`: the first argument past the primary's own ones (retest t81: ignored).
-    const isForeignSource = source !== 'primary' && !(source instanceof WorkerHandle);
-    if (isForeignSource || typeof ephemeral !== 'boolean' || extra !== kNoArgument) {
+  #checkOpen(method: keyof typeof kParameters, extra: unknown): void {
+    // A caller's write options (`{ ephemeral: true }`, a worker's) were taken without a word and
+    // did nothing (retest t59); any other argument past the caller's was ignored (retest t81); a
+    // WorkerHandle there made the write the worker's (hostile t84 #8): all refused.
+    if (extra !== kNoArgument) {
       throw new InvalidArgumentError(
-        `The primary's store.${method}() takes (${kParameters[method]}); it was given more. Write options such as { ephemeral: true } are a worker's: a key the primary writes is tied to no worker. Received ${describeValue(isForeignSource ? source : typeof ephemeral !== 'boolean' ? ephemeral : extra)} after them.`,
+        `The primary's store.${method}() takes (${kParameters[method]}); it was given more. Write options such as { ephemeral: true } are a worker's: a key the primary writes is tied to no worker, and its storeChange source is 'primary'. Received ${describeValue(extra)} after them.`,
       );
     }
-    if (source === 'primary' && this.#isClosed()) throw new ShutdownInProgressError(`The primary has shut down; store.${method}() is refused (nothing was stored). Reads still work.`);
+    if (this.#isClosed()) throw new ShutdownInProgressError(`The primary has shut down; store.${method}() is refused (nothing was stored). Reads still work.`);
   }
 
   /**
@@ -225,10 +241,14 @@ export class SharedStore {
    *   InvalidArgumentError (a bad key or an undefined value), StoreFullError (the write would take
    *   the store past `maxStoreBytes` or `maxStoreKeys`), ShutdownInProgressError (the primary has
    *   shut down; `delete`, `increment` and `compareAndSet` too). Nothing is stored then.
-   * @param ephemeral @internal a worker's ephemeral write, counted with the tie its caller makes next.
    */
-  set(key: string, value: unknown, source: WorkerHandle | 'primary' = 'primary', ephemeral = false): void {
-    this.#checkOpen('set', source, ephemeral, arguments.length > 4 ? firstExtraArgument(arguments, 4) : kNoArgument);
+  set(key: string, value: unknown): void {
+    this.#checkOpen('set', arguments.length > 2 ? firstExtraArgument(arguments, 2) : kNoArgument);
+    this.#set(key, value, 'primary', false);
+  }
+
+  /** `ephemeral`: a worker's ephemeral write, counted with the tie its caller makes next. */
+  #set(key: string, value: unknown, source: WorkerHandle | 'primary', ephemeral: boolean): void {
     checkStoreKey(key);
     if (value === undefined) throw new InvalidArgumentError(`Cannot store undefined at "${key}"; use delete() to remove a key.`);
     const bytes = this.#entryBytes(key, value, ephemeral);
@@ -311,8 +331,12 @@ export class SharedStore {
   }
 
   /** Removes `key`; returns whether it existed. */
-  delete(key: string, source: WorkerHandle | 'primary' = 'primary'): boolean {
-    this.#checkOpen('delete', source, false, arguments.length > 2 ? firstExtraArgument(arguments, 2) : kNoArgument);
+  delete(key: string): boolean {
+    this.#checkOpen('delete', arguments.length > 1 ? firstExtraArgument(arguments, 1) : kNoArgument);
+    return this.#delete(key, 'primary');
+  }
+
+  #delete(key: string, source: WorkerHandle | 'primary'): boolean {
     checkStoreKey(key);
     const previous = this.#entries.get(key);
     if (previous === undefined) return false;
@@ -337,10 +361,14 @@ export class SharedStore {
    *   on an integer within `Number.MAX_SAFE_INTEGER`.
    * @throws StoreFullError when `key` is new and the store has no room for it.
    */
-  increment(key: string, by = 1, source: WorkerHandle | 'primary' = 'primary'): number {
-    this.#checkOpen('increment', source, false, arguments.length > 3 ? firstExtraArgument(arguments, 3) : kNoArgument);
+  increment(key: string, by = 1): number {
+    this.#checkOpen('increment', arguments.length > 2 ? firstExtraArgument(arguments, 2) : kNoArgument);
+    return this.#increment(key, by, 'primary');
+  }
+
+  #increment(key: string, by: number | undefined = 1, source: WorkerHandle | 'primary'): number {
     checkStoreKey(key);
-    if (typeof by !== 'number' || !Number.isFinite(by)) throw new InvalidArgumentError(`increment() needs a finite number to add. Received ${describeValue(by)}.`);
+    if (typeof by !== 'number' || !Number.isFinite(by)) throw new InvalidArgumentError(`increment() needs a finite number to add. ${receivedClause(by)}.`);
     const entry = this.#entries.get(key);
     const previous = entry?.value;
     if (previous !== undefined && typeof previous !== 'number') {
@@ -406,21 +434,24 @@ export class SharedStore {
    * leaving `next` out is refused.
    * @throws as `set()` does (StoreFullError included); nothing is changed then.
    * @throws InvalidArgumentError when called with no `next` argument.
-   * @param ephemeral @internal as for `set()`.
    */
-  compareAndSet(key: string, expected: unknown, next: unknown, source: WorkerHandle | 'primary' = 'primary', ephemeral = false): boolean {
+  compareAndSet(key: string, expected: unknown, next: unknown): boolean {
     if (arguments.length < 3) throw missingNextError(key, expected);
-    this.#checkOpen('compareAndSet', source, ephemeral, arguments.length > 5 ? firstExtraArgument(arguments, 5) : kNoArgument);
+    this.#checkOpen('compareAndSet', arguments.length > 3 ? firstExtraArgument(arguments, 3) : kNoArgument);
+    return this.#compareAndSet(key, expected, next, 'primary', false);
+  }
+
+  #compareAndSet(key: string, expected: unknown, next: unknown, source: WorkerHandle | 'primary', ephemeral: boolean): boolean {
     checkStoreKey(key);
     const current = this.#entries.get(key)?.value;
     // The primary's `expected` is compared as the value it stored is kept: as a worker would read
     // it, through the cluster's serialization. A worker's arrives so already. Compared as given,
     // `{ d: new Date(0) }` or `{ a: 1, b: undefined }` never matched their own stored copy (hostile t83 #4).
     if (!loadUtil().isDeepStrictEqual(current, source === 'primary' ? this.#comparable(key, expected) : expected)) return false;
-    if (next === undefined) this.delete(key, source);
+    if (next === undefined) this.#delete(key, source);
     else {
       try {
-        this.set(key, next, source, ephemeral);
+        this.#set(key, next, source, ephemeral);
       } catch (error) {
         // The caller's name for the value is `next` here.
         throw storedValuePath(error, 'value', 'next', key);

@@ -2,7 +2,7 @@
  * Which worker a call means: a `WorkerHandle` or a worker id given to `send()`, `notify()`,
  * `stopWorker()`, or the pick of `roundRobin()`. A handle from another primary is refused.
  */
-import { describeValue, InvalidArgumentError, NoWorkerAvailableError } from '../../errors.js';
+import { InvalidArgumentError, NoWorkerAvailableError, receivedClause } from '../../errors.js';
 import { recordOf } from './worker-handle.js';
 import { workerNameArgument } from '../../validate.js';
 import { kMaxTagLength } from './round-robin.js';
@@ -18,7 +18,7 @@ import type { WorkerRecord } from './worker-record.js';
  */
 export function resolveWorker(pool: WorkerPool, worker: unknown, argument = 'worker'): WorkerRecord {
   if (typeof worker === 'number' && !(Number.isSafeInteger(worker) && worker > 0)) {
-    throw new InvalidArgumentError(`The "${argument}" argument must be a WorkerHandle from this primary or a worker id (a positive integer, such as handle.id). Received ${describeValue(worker)}.`);
+    throw new InvalidArgumentError(`The "${argument}" argument must be a WorkerHandle from this primary or a worker id (a positive integer, such as handle.id). ${receivedClause(worker)}.`);
   }
   const record = typeof worker === 'number' ? pool.record(worker) : recordOf(worker);
   if (record && record.owner === pool) return record;
@@ -26,7 +26,7 @@ export function resolveWorker(pool: WorkerPool, worker: unknown, argument = 'wor
   if (typeof worker === 'number') {
     throw new NoWorkerAvailableError(`No live worker with id ${worker} belongs to this primary. It may have exited; use primary.workers for the current ones.`);
   }
-  throw new InvalidArgumentError(`The "${argument}" argument must be a WorkerHandle from this primary (or a worker id). Received ${describeValue(worker)}.`);
+  throw new InvalidArgumentError(`The "${argument}" argument must be a WorkerHandle from this primary (or a worker id). ${receivedClause(worker)}.`);
 }
 
 /**
@@ -41,7 +41,7 @@ export function resolveWorker(pool: WorkerPool, worker: unknown, argument = 'wor
  */
 export function pickWorker(pool: WorkerPool, options: { tag?: string; role?: string }): WorkerRecord {
   const tag = options.tag ?? 'default';
-  if (typeof tag !== 'string') throw new InvalidArgumentError(`The "tag" must be a string. Received ${describeValue(tag)}.`);
+  if (typeof tag !== 'string') throw new InvalidArgumentError(`The "tag" must be a string. ${receivedClause(tag)}.`);
   // Bounded, as each tag in use is kept (up to kMaxRotations of them): unbounded, 1024 tags of 1 MiB kept about 1 GB (hostile t84 #3, H742).
   // Refused rather than hashed: a hash on each pick costs every caller, and a tag this long is most likely not the key meant.
   if (tag.length > kMaxTagLength) {

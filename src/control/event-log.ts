@@ -88,6 +88,8 @@ export interface ClusterEvent {
   replaced?: number;
   /** `reloadComplete`: slots a scale-down removed before their replacement took over (H191). */
   retired?: number;
+  /** `reloadComplete`: of `retired`, the slots `stopWorker()` removed (H757); absent when none. */
+  retiredByStopWorker?: number;
   /** `reloadComplete`: slots that had no worker at their turn, not replaced (H574); absent when none. */
   vacant?: number;
   /** `reloadComplete`: of `vacant`, the slots whose worker, running as the reload began, crashed or was killed during it; with `vacant`. */

@@ -70,11 +70,12 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
     crashLoop: ({ slot, name, failures, error, remainingSlots }) =>
       log.append({ type: 'crashLoop', slot, ...(name === undefined ? {} : { name }), failures, remainingSlots, error: error.message }),
     reload: ({ workers }) => log.append({ type: 'reload', workers }),
-    reloadComplete: ({ replaced, retired, stopped, refilled, refillsFailed, vacant, vacantCrashed }) =>
+    reloadComplete: ({ replaced, retired, retiredByStopWorker, stopped, refilled, refillsFailed, vacant, vacantCrashed }) =>
       log.append({
         type: 'reloadComplete',
         replaced,
         ...(retired === 0 ? {} : { retired }),
+        ...(retiredByStopWorker === undefined ? {} : { retiredByStopWorker }),
         ...(vacant === undefined ? {} : { vacant }),
         ...(vacantCrashed === undefined ? {} : { vacantCrashed }),
         ...(refilled === undefined ? {} : { refilled }),

@@ -37,6 +37,13 @@ describe('dashboard timeline', () => {
     expect(describeEvent({ type: 'workerChannelCorrupt', ...worker, error: 'Worker 7 (pid 4242) wrote bytes...' })).toBe('worker 7 (pid 4242, slot 1) killed: Worker 7 (pid 4242) wrote bytes...');
   });
 
+  it('[H757] names the slots of a reload that stopWorker() removed, as the log line does; a scale-down\'s as before', () => {
+    const base = { type: 'reloadComplete', replaced: 1, graceful: 1, failed: 0, killed: 0 };
+    expect(describeEvent({ ...base, retired: 1 })).toBe('rolling reload complete: 1 worker replaced; old workers: 1 graceful, 0 failed, 0 killed; 1 not replaced: a scale-down removed its slot');
+    expect(describeEvent({ ...base, retired: 1, retiredByStopWorker: 1 })).toBe('rolling reload complete: 1 worker replaced; old workers: 1 graceful, 0 failed, 0 killed; 1 not replaced: stopWorker() removed its slot');
+    expect(describeEvent({ ...base, retired: 3, retiredByStopWorker: 1 })).toBe('rolling reload complete: 1 worker replaced; old workers: 1 graceful, 0 failed, 0 killed; 3 not replaced: a scale-down removed 2 of their slots, stopWorker() 1');
+  });
+
   it('[H394] tells a worker killed silent with its heap near its limit as most likely garbage collection; a plain hang as before', () => {
     expect(describeEvent({ type: 'workerUnresponsive', ...worker, silentMs: 1526 })).toBe('worker 7 (pid 4242, slot 1) silent for 1526 ms: killed and replaced');
     expect(describeEvent({ type: 'workerUnresponsive', ...worker, silentMs: 1526, heapUsedBytes: 60 * 1048576, heapLimitBytes: 64 * 1048576 })).toBe(

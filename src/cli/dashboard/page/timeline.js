@@ -131,7 +131,7 @@ export function describeEvent(event) {
     case 'reloadComplete':
       // The slots a scale-down removed meanwhile are said (H191); the browser has no shared code, hence the phrase here.
       // And the slots with no worker running at their turn (H574).
-      return `rolling reload complete: ${event.replaced} ${event.replaced === 1 ? 'worker' : 'workers'} replaced${stoppedSummary(event)}${event.retired > 0 ? `; ${event.retired} not replaced: a scale-down removed their slots` : ''}${event.vacant > 0 ? `; ${vacantText(event.vacant, event.vacantCrashed)}` : ''}${event.refilled > 0 ? `; ${refilledText(event.refilled, event.refillsFailed)}` : ''}`;
+      return `rolling reload complete: ${event.replaced} ${event.replaced === 1 ? 'worker' : 'workers'} replaced${stoppedSummary(event)}${event.retired > 0 ? `; ${retiredText(event.retired, event.retiredByStopWorker)}` : ''}${event.vacant > 0 ? `; ${vacantText(event.vacant, event.vacantCrashed)}` : ''}${event.refilled > 0 ? `; ${refilledText(event.refilled, event.refillsFailed)}` : ''}`;
     case 'reloadFailed':
       return event.superseded === true ? `rolling reload superseded: ${event.error}` : `reload failed: ${event.error}`;
     case 'reloadJoined':
@@ -163,6 +163,19 @@ export function describeEvent(event) {
 }
 
 /** `; old workers: 2 graceful, 1 failed, 0 killed` when the event carries the counts. */
+/**
+ * `2 not replaced: a scale-down removed their slots`, as the cluster's log says it (stop-counts.ts
+ * `describeNotReplaced`; the browser has no shared code): a slot stopWorker() removed is named so
+ * (H757); `byStopWorker` is absent from events from before it was counted.
+ */
+function retiredText(retired, byStopWorker) {
+  const by = typeof byStopWorker === 'number' ? Math.min(Math.max(0, byStopWorker), retired) : 0;
+  const slots = retired === 1 ? 'its slot' : 'their slots';
+  if (by === 0) return `${retired} not replaced: a scale-down removed ${slots}`;
+  if (by === retired) return `${retired} not replaced: stopWorker() removed ${slots}`;
+  return `${retired} not replaced: a scale-down removed ${retired - by} of their slots, stopWorker() ${by}`;
+}
+
 /**
  * The slots a reload did not stop a worker in, as the cluster's log says them (stop-counts.ts
  * `describeVacant`; the browser has no shared code): `crashed`, of them, lost a worker running as

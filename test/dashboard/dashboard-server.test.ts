@@ -187,6 +187,32 @@ describe('dashboard server', () => {
     expect(calls).toEqual(['reload', 'scale 3']);
   });
 
+  // Hostile t88 #1: `curl -I` of the stream never got its headers (Node sends a HEAD answer's at end(), which a stream never calls).
+  it('[H764] answers HEAD /api/stream at once with the stream\'s headers, holding no stream', async () => {
+    const { port } = await setUp();
+    const head = await request(port, '/api/stream', { method: 'HEAD', headers: bearer });
+    expect(head.status).toBe(200);
+    expect(head.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(head.body).toBe('');
+    // No place taken: as many real streams as allowed still open and get their snapshot.
+    for (let i = 0; i < 3; i++) expect((await request(port, '/api/stream', { method: 'HEAD', headers: bearer })).status).toBe(200);
+    const live = await openStream(port, bearer);
+    await expect(live.next('snapshot')).resolves.toBeDefined();
+    live.close();
+  });
+
+  // Hostile t88 #2: characters were counted, so 1,418 bytes of "é" passed "at most 1024 bytes".
+  it('[H765] counts a control request body in bytes, as its limit says', async () => {
+    const { port, calls } = await setUp();
+    const wide = await request(port, '/api/scale', { method: 'POST', headers: bearer, body: `{"count":2,"x":"${'é'.repeat(700)}"}` });
+    expect(wide.status).toBe(413);
+    expect(JSON.parse(wide.body).error).toBe('A control request body is at most 1024 bytes.');
+    // Multi-byte text within the limit is read whole (a chunk may end inside a character).
+    const fits = await request(port, '/api/scale', { method: 'POST', headers: bearer, body: `{"count":2,"x":"${'é'.repeat(400)}"}` });
+    expect(JSON.parse(fits.body).error).toBe('"scale" does not take "x": it takes "count".');
+    expect(calls).toEqual([]);
+  });
+
   // Hostile t83 #11: `{"count":2,"count":3}` scaled to 3 (JSON.parse keeps the last), where the control socket refuses it (H573).
   it('[H733] refuses a control request body that gives a field twice, running nothing', async () => {
     const { port, calls } = await setUp();

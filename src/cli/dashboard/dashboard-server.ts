@@ -176,7 +176,12 @@ async function handle(request: http.IncomingMessage, response: http.ServerRespon
     return control(url.pathname, request, response, context);
   }
   if (facts.method !== 'GET' && facts.method !== 'HEAD') return sendJson(response, 405, { error: `${facts.method} is not served here.` });
-  if (url.pathname === '/api/stream') return stream(request, response, context);
+  if (url.pathname === '/api/stream') {
+    // A HEAD answer has no body, and Node sends its headers only at end(), which a stream never
+    // calls: `curl -I` waited forever, and each such request held a stream's place (hostile t88 #1).
+    if (facts.method === 'HEAD') return void response.writeHead(200, kStreamHeaders).end();
+    return stream(request, response, context);
+  }
   if (url.pathname === '/api/snapshot') return sendSnapshot(response, context);
   const file = context.files.get(url.pathname);
   if (!file) return sendJson(response, 404, { error: `Nothing at ${url.pathname}.` });
@@ -213,6 +218,8 @@ function sendSnapshot(response: http.ServerResponse, context: Context): void {
 }
 
 /** Server-Sent Events: a snapshot first, then every update of the feed as it comes. */
+const kStreamHeaders = { ...kSecurityHeaders, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' };
+
 function stream(request: http.IncomingMessage, response: http.ServerResponse, context: Context): void {
   // Set order is opening order: the first is the page open longest. Out of the set at once, as
   // its 'close' comes later: a second page in the same tick takes the place of the next one.
@@ -221,7 +228,7 @@ function stream(request: http.IncomingMessage, response: http.ServerResponse, co
     context.streams.delete(oldest);
     oldest.destroy();
   }
-  response.writeHead(200, { ...kSecurityHeaders, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
+  response.writeHead(200, kStreamHeaders);
   context.streams.add(response);
   let limit = kMaxQueuedBytes;
   /** Writes `text`, unless the page is more than `limit` behind: then it is dropped (destroyed) instead. */
@@ -293,20 +300,24 @@ function asSentence(message: string): string {
   return /[.!?]$/.test(message) ? message : `${message}.`;
 }
 
-/** The request body as text; undefined when it is larger than allowed. */
+/** The request body as text; undefined when it is larger than `kMaxBodyBytes` bytes. */
 function readBody(request: http.IncomingMessage): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
-    let body = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk: string) => {
-      body += chunk;
-      if (body.length > kMaxBodyBytes) {
+    // Bytes, as the limit's message says (hostile t88 #2: characters were counted, so a body of
+    // 2-byte characters got past "at most 1024 bytes" at 1,418 bytes).
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    request.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > kMaxBodyBytes) {
         request.removeAllListeners('data');
         request.resume();
         resolve(undefined);
+        return;
       }
+      chunks.push(chunk);
     });
-    request.once('end', () => resolve(body));
+    request.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     request.once('error', reject);
   });
 }

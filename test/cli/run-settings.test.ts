@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { checkConfig } from '../../src/cli/config/check-config.js';
+import { toPlainConfig } from '../../src/cli/config/plain-config.js';
 import { parseEnvFlags, readEnvFile } from '../../src/cli/env-values.js';
 import { mergeRunLayers } from '../../src/cli/run-settings.js';
 import { UsageError } from '../../src/cli/usage-error.js';
@@ -57,6 +58,23 @@ describe('run settings', () => {
     expect(mergeRunLayers({ script: '/s.js', isDev: true }, { workers: 3 }, '/')).toMatchObject({ dev: undefined, workers: 3 });
     expect(mergeRunLayers({ script: '/s.js', isDev: false }, {}, '/')).toMatchObject({ dev: false, workers: 'auto' });
     expect(mergeRunLayers(undefined, { script: '/srv/my-api.server.js' }, '/srv')).toMatchObject({ name: 'my-api.server', cwd: '/srv', watch: undefined, scriptArgs: [] });
+  });
+
+  // Retest t89: `instances: process.env.WORKERS` with the variable unset was refused ("It is missing (undefined): pass it").
+  it('[H768] reads a setting or an env variable whose value is undefined as not set, as PM2 does', () => {
+    const directory = project({ 'server.js': '' });
+    const file = join(directory, 'ecosystem.config.js');
+    const check = (raw: unknown) => {
+      const plain = toPlainConfig(raw);
+      return checkConfig(plain.value, file, plain.unreadable);
+    };
+    const [app] = check({ apps: [{ name: undefined, script: './server.js', instances: undefined, max_memory_restart: undefined, kill_timeout: undefined, env: { A: undefined, B: 'b' } }], deploy: undefined });
+    expect(app!.layer).toMatchObject({ name: 'server', workers: 1, maxMemoryMb: undefined, shutdownTimeoutMs: undefined });
+    // No "instances" in a PM2 file: one process, as PM2 runs it.
+    expect(app!.layer.env).toEqual({ B: 'b' });
+    // Still required: a script, and apps.
+    expect(() => check({ apps: [{ script: undefined }] })).toThrow(/"apps\[0\]" has no "script"/);
+    expect(() => check({ apps: undefined })).toThrow(/"apps" must be a non-empty array of apps\. It is missing/);
   });
 
   it('[H102] takes PM2\'s wait_ready as waitReady (config) and --wait-ready (flag over file)', () => {

@@ -104,9 +104,14 @@ function copy(value: unknown, path: string, depth: number, budget: CopyState): u
   if (keys instanceof UnreadableStandIn) return kUnreadable;
   if (keys.length > kMaxEntries) throw new UsageError(`${at} has ${keys.length} keys; the limit is ${kMaxEntries}.`);
   const plain: Record<string, unknown> = {};
+  // A setting whose value is undefined is not set, as PM2 reads it (retest t89: `instances:
+  // process.env.WORKERS` with the variable unset was refused, "It is missing (undefined): pass it"):
+  // the file's own keys, an app's, and a variable of its `env` or `env_<name>` (left as inherited).
+  const isSettings = path === '' || /^apps\[\d+\](\.env(_\w+)?)?$/.test(path);
   for (const key of keys) {
     const name = /^[A-Za-z_$][\w$]*$/.test(key) ? (path === '' ? key : `${path}.${key}`) : `${path}[${JSON.stringify(key.length > 80 ? `${key.slice(0, 77)}...` : key)}]`;
     const entry = read(getter, () => (value as Record<string, unknown>)[key], `"${name}"`, name);
+    if (entry === undefined && isSettings) continue;
     // defineProperty: a "__proto__" key (JSON.parse makes one) stays a key, not the prototype.
     Object.defineProperty(plain, key, { value: copy(entry, name, depth + 1, budget), enumerable: true, writable: true, configurable: true });
   }

@@ -102,6 +102,8 @@ export function checkUserType(type: unknown): string | undefined {
  * @param what how the message names the type, `message type` by default.
  */
 export function assertUserType(type: unknown, what = 'message type'): asserts type is string {
+  // Left out (`send(worker)`): said missing, with what to pass, not "The message type undefined" (retest t89, H769).
+  if (type === undefined) throw new InvalidArgumentError(`The ${what} is missing: pass it, a non-empty string naming the handler (\`'greet'\` runs \`_onMessage_greet\`).`);
   const problem = checkUserType(type);
   if (problem) throw new InvalidArgumentError(`The ${what} ${describeValue(type)} ${problem}.`);
 }

@@ -7,6 +7,7 @@ import { checkConfig } from '../../src/cli/config/check-config.js';
 import { InvalidOptionError } from '../../src/errors.js';
 import { checkStoreKey } from '../../src/store-key.js';
 import { readingOption } from '../../src/validate.js';
+import { assertUserType } from '../../src/messaging/envelope.js';
 
 function messageOf(call: () => unknown): string {
   try {
@@ -26,5 +27,11 @@ describe('a missing value, in words', () => {
     // An option whose getter threw was never undefined: no "Received" at all.
     const unreadable = messageOf(() => readingOption('logger', undefined, () => { throw new Error('getter boom'); }));
     expect(unreadable).toBe('The "logger" option must be readable: reading it threw Error: getter boom.');
+  });
+
+  // Retest t89: `send(worker)`, `broadcast()` said "The message type undefined must be a non-empty string."
+  it('[H769] says a message type left out is missing, and what to pass', () => {
+    expect(messageOf(() => assertUserType(undefined))).toBe("The message type is missing: pass it, a non-empty string naming the handler (`'greet'` runs `_onMessage_greet`).");
+    expect(messageOf(() => assertUserType(''))).toBe('The message type "" must be a non-empty string.');
   });
 });

@@ -14,3 +14,18 @@
 export function importModule<Module = unknown>(specifier: string): Promise<Module> {
   return import(specifier) as Promise<Module>;
 }
+
+/**
+ * The namespace of the user's module at `url` (a `file:` URL), in a box. A module that exports a
+ * function named `then` has a thenable namespace: the promise of `import()` itself calls it (the
+ * spec's resolve adopts thenables), and a `then` that never calls back kept the import pending
+ * forever (hostile t90 #1: a worker that served, killed three times as "not ready", then "could
+ * not start"). A one-line module that imports it statically (`import * as`, which adopts nothing)
+ * and exports it under a name of its own resolves whatever it exports; the box keeps it from
+ * being adopted again by the `await`s it goes through. Errors of the import are the module's own.
+ */
+export async function importNamespace<Module = unknown>(url: string): Promise<{ readonly namespace: Module }> {
+  const wrapper = `data:text/javascript,import * as namespace from ${encodeURIComponent(JSON.stringify(url))};export { namespace };`;
+  const { namespace } = (await import(wrapper)) as { namespace: Module };
+  return { namespace };
+}

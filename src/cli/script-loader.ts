@@ -9,17 +9,18 @@
 import { readFileSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { importModule } from '../import-module.js';
+import { importNamespace } from '../import-module.js';
 
-export async function loadScript(path: string): Promise<unknown> {
+/** The script's namespace, boxed (import-module.ts `importNamespace`); none for a CommonJS script run as the main module. */
+export async function loadScript(path: string): Promise<{ readonly namespace: unknown }> {
   if (isCommonJs(path) && !usesLoaderHooks()) {
     // Node runs the entry point through the ESM loader when --import/--loader hooks are
     // present (tsx, for instance); that path cannot report errors to us, so import instead.
     const { runMain } = process.getBuiltinModule('node:module');
     runMain(path);
-    return undefined;
+    return { namespace: undefined };
   }
-  return importModule(pathToFileURL(path).href);
+  return importNamespace(pathToFileURL(path).href);
 }
 
 /**

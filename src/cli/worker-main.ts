@@ -55,10 +55,10 @@ const scriptReady = waitsForReady ? watchReadyMessage() : undefined;
 await new ServiceWorker({
   module: { path: script, noun: 'script' },
   load: async () => {
-    const namespace = await loadScript(script);
+    const { namespace } = await loadScript(script);
     // A config file run as a script serves nothing: say so (config-export.ts).
     warnOfConfigExport(script, namespace);
-    return namespace as object;
+    return { namespace: namespace as object };
   },
   requireExports: false,
   trackServers: true,

@@ -17,7 +17,8 @@ import type { WorkerShutdownInfo, WorkerStartupInfo } from './service-options.js
 export interface ServiceWorkerSpec<Module extends object> {
   readonly module: ModuleRef;
   /** Imports (or runs) the module. Whatever it throws becomes a `WorkerModuleError`. */
-  readonly load: () => Promise<Module>;
+  /** The module's namespace in a box: a namespace with a `then` export must not be awaited (import-module.ts `importNamespace`). */
+  readonly load: () => Promise<{ readonly namespace: Module }>;
   /** A module without exports is an error (the runner's contract; a plain script has none). */
   readonly requireExports: boolean;
   /** Register the servers the module listens on with `trackServer()`. */
@@ -126,7 +127,7 @@ export class ServiceWorker<Module extends object> extends ClusterWorker {
 
   async #loadAndListen(tracker: ListenTracker | undefined): Promise<void> {
     const ref = this.#spec.module;
-    this.#module = await loadModule(ref, this.#spec.load);
+    this.#module = (await loadModule(ref, this.#spec.load)).namespace;
     if (!tracker) return;
     await tracker.settled().catch((error: unknown) => {
       // Held by another cluster of this user (its primary, not ours: process.ppid): named (H403).

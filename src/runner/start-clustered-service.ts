@@ -14,7 +14,7 @@ import { ServiceWorker } from './service-worker.js';
 import { useWorkerLogger } from '../worker/worker-logger.js';
 import { exitAfterStartFailure, isStartInterrupted } from './start-failure.js';
 import { kHealthPortOption } from './service-health-option.js';
-import { importModule } from '../import-module.js';
+import { importNamespace } from '../import-module.js';
 import { checkNoExtraArguments } from '../extra-arguments.js';
 
 export type { PrimaryService } from './service-primary.js';
@@ -117,7 +117,7 @@ async function startWorker<Module extends object>(options: NormalizedServiceOpti
   useWorkerLogger(logger === undefined ? createLineLogger({ name: options.displayName }) : logger);
   const worker = new ServiceWorker<Module>({
     module: { path: options.modulePath, noun: 'worker module' },
-    load: () => importModule<Module>(options.moduleUrl),
+    load: () => importNamespace<Module>(options.moduleUrl),
     requireExports: true,
     trackServers: options.trackServers,
     readyOnListen: false,

@@ -23,7 +23,8 @@
  * properties (`a.pad = ...`, refused with JSON, which drops them) and an Error's `cause`
  * (special-values.ts); what V8 writes but cannot read back (an Error whose cause leads back to
  * it, a host object whose fields do, a WebAssembly.Module) is refused (read-back.ts). Symbol-keyed properties are written by neither serializer and not
- * refused either (docs/messaging.md gives the measured cost of checking them).
+ * refused either (docs/messaging.md gives the measured cost of checking them), except on a class
+ * instance that would arrive holding nothing: a BlockList, a Hash (platform-objects.ts, H766).
  * Size: see wire-size.ts, which the estimate made here feeds.
  */
 import { describeValue, MessageTooLargeError, NotSerializableError } from '../errors.js';

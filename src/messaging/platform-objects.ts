@@ -11,6 +11,9 @@
  * and its instances, whose own fields are their data, are carried as any class instance.
  * Looked up once per prototype: a class instance costs one WeakMap lookup more, a plain object
  * or an array nothing (they never get here).
+ *
+ * Types that declare no tag and keep their data under symbol keys (a BlockList, a Hash: retest
+ * t89 N1, H766) are told by their instance instead: see refuseSymbolState.
  */
 import type { Walk } from './payload-walk.js';
 
@@ -32,7 +35,10 @@ export function refusePlatformObject(walk: Walk, value: object): void {
     tag = platformTag(prototype);
     tagsByPrototype.set(prototype, tag);
   }
-  if (tag === null) return;
+  if (tag === null) {
+    refuseSymbolState(walk, value);
+    return;
+  }
   // What JSON writes is what toJSON() returns, the type's own choice (a URL: its href).
   if (walk.json && typeof (value as { toJSON?: unknown }).toJSON === 'function') return;
   walk.fail(
@@ -41,8 +47,45 @@ export function refusePlatformObject(walk: Walk, value: object): void {
   );
 }
 
+/**
+ * Retest t89 N1 (H766): a `net.BlockList`, a `net.SocketAddress`, a `crypto` Hash, Hmac, Cipher
+ * or ECDH, an `X509Certificate`, declare no `Symbol.toStringTag`, and keep their data under
+ * symbol keys (Node's `kHandle`, the native object; `kDetail`...), which neither serializer
+ * writes: they arrived as `{}` (Node's IPC copies own string-keyed fields only; V8's serializer,
+ * the primary's store copy, refused a BlockList). Refused here: a class instance none of whose
+ * own enumerable string-keyed fields holds anything (there are none, as in a BlockList, or they
+ * hold undefined or null, as a Hash's `_options` and a Cipher's `_decoder`), and which has
+ * symbol-keyed properties. An instance that holds nothing at all (`new (class A {})()`) is
+ * carried as `{}`, as before.
+ *
+ * Not where payload-check.ts counts an object's keys: a Hash has one (`_options`), so the count
+ * does not tell; counting the empty ones in that loop would cost every plain object. Here only a
+ * class instance pays: the loop below stops at its first field that holds a value (no
+ * allocation), and only one whose fields hold nothing lists its symbols.
+ */
+function refuseSymbolState(walk: Walk, value: object): void {
+  // An own enumerable field that holds a value: carried as any class instance (its own fields).
+  // (An own getter is read again by the walk: one on an instance, enumerable, is rare, and one that throws is named as in the walk.)
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && (value as Record<string, unknown>)[key] != null) return;
+  }
+  if (Object.getOwnPropertySymbols(value).length === 0) return;
+  // What JSON writes is what toJSON() returns (a SocketAddress: its address and port; an X509Certificate: its PEM).
+  if (walk.json && typeof (value as { toJSON?: unknown }).toJSON === 'function') return;
+  walk.fail(
+    `${className(value)} holds its data under symbol keys (or in the native object they lead to), which ${walk.json ? 'JSON' : "Node's IPC"} does not write, so it would arrive as {}; ` +
+      'send what it holds as plain data instead (an address as { address, port }, a digest as a string, a class of your own with string-keyed fields...)',
+  );
+}
+
+/** `a BlockList`, `an instance of an anonymous class`: named by its constructor. */
+function className(value: object): string {
+  const constructor = (Object.getPrototypeOf(value) as { constructor?: unknown }).constructor;
+  return typeof constructor === 'function' && typeof constructor.name === 'string' && constructor.name !== '' ? article(constructor.name) : 'an instance of an anonymous class';
+}
+
 function article(name: string): string {
-  return `${/^[AEIO]/.test(name) ? 'an' : 'a'} ${name}`;
+  return `${/^[AEIOX]/.test(name) ? 'an' : 'a'} ${name}`;
 }
 
 /** `a Blob`, `a MessagePort (an EventTarget)`: the `Symbol.toStringTag` a platform type declares on `prototype`'s chain, or null. */

@@ -1,10 +1,33 @@
 import { describe, expect, it } from '@jest/globals';
 import { ClusterPrimary, InvalidOptionError, NotSerializableError, RemoteError, type WorkerHandle } from '../../src/index.js';
 import { hostileValue } from '../fixtures/hostile-values.js';
-import type { HostileOutcome, HostileValue, PlatformObjectKind, ToPrimary, ToWorker } from '../fixtures/protocol.js';
+import type { HostileOutcome, HostileValue, PlatformObjectKind, SymbolStateKind, ToPrimary, ToWorker } from '../fixtures/protocol.js';
 import { testOptions, testPrimary, track } from '../helpers/primary.js';
 
 const kLimit = 512 * 1024;
+
+/**
+ * `hostile` (its `held` field refused `because`; `message`, the whole reason) is refused in every
+ * direction: from the worker a store write, a request, a sendTo() relay, a reply; from the primary
+ * a request, a notification, a broadcast, a store write.
+ */
+async function expectRefusedEverywhere(primary: ClusterPrimary<ToWorker, ToPrimary>, worker: WorkerHandle, serialization: string, hostile: HostileValue, because: string, message: string): Promise<void> {
+  const { kind } = hostile;
+  const stored = await primary.send(worker, 'tryHostile', { how: 'store', value: hostile });
+  expect({ serialization, kind, ...stored.error }).toMatchObject({ serialization, kind, name: 'NotSerializableError', code: 'ERR_NOT_SERIALIZABLE', isNotSerializableError: true });
+  expect(stored.error!.message).toBe(`Cannot store the value of "hostile", at value.held: ${message}`);
+  expect(primary.store.has('hostile')).toBe(false);
+  expect((await primary.send(worker, 'tryHostile', { how: 'ask', value: hostile })).error!.message).toContain(`Cannot send payload.held: ${because}`);
+  expect((await primary.send(worker, 'tryHostile', { how: 'relay', value: hostile })).error!.message).toContain(`Cannot send payload.held: ${because}`);
+  const reply = await primary.send(worker, 'hostileReply', { value: hostile }).catch((caught: unknown) => caught);
+  expect((reply as RemoteError).remoteMessage).toContain(`Cannot send the reply to "hostileReply", field reply.held: ${because}`);
+  const value = hostileValue(hostile);
+  await expect(primary.send(worker, 'echo', value)).rejects.toThrow(`Cannot send payload.held: ${because}`);
+  expect(() => primary.notify(worker, 'echo', value)).toThrow(`Cannot send payload.held: ${because}`);
+  await expect(primary.broadcast('echo', value)).rejects.toThrow(`Cannot send payload.held: ${because}`);
+  expect(() => primary.store.set('hostile', value)).toThrow(`Cannot store the value of "hostile", at value.held: ${because}`);
+  expect(primary.store.has('hostile')).toBe(false);
+}
 
 describe('payload fidelity across IPC', () => {
   // Before: the size walk counted an array's elements only, while V8's `advanced` serializer
@@ -270,24 +293,9 @@ describe('payload fidelity across IPC', () => {
       const [worker] = await primary.start();
       const reason = ` holds its data outside its own fields, so it would arrive as {} (${serialization === 'json' ? 'JSON writes it so' : "Node's IPC copies only its own fields"})`;
       for (const [kind, what] of kinds) {
-        const hostile: HostileValue = { kind, padLength: 2 };
         const because = `${what}${reason}`;
-        // From the worker: a store write (before, under advanced: stored {}), a request, a sendTo() relay, a reply.
-        const stored = await primary.send(worker!, 'tryHostile', { how: 'store', value: hostile });
-        expect({ serialization, kind, ...stored.error }).toMatchObject({ serialization, kind, name: 'NotSerializableError', code: 'ERR_NOT_SERIALIZABLE', isNotSerializableError: true });
-        expect(stored.error!.message).toBe(`Cannot store the value of "hostile", at value.held: ${because}; send what it holds as plain data instead (a Blob's bytes as a Buffer or a string, a key exported, a URL as its href...)`);
-        expect(primary.store.has('hostile')).toBe(false);
-        expect((await primary.send(worker!, 'tryHostile', { how: 'ask', value: hostile })).error!.message).toContain(`Cannot send payload.held: ${because}`);
-        expect((await primary.send(worker!, 'tryHostile', { how: 'relay', value: hostile })).error!.message).toContain(`Cannot send payload.held: ${because}`);
-        const reply = await primary.send(worker!, 'hostileReply', { value: hostile }).catch((caught: unknown) => caught);
-        expect((reply as RemoteError).remoteMessage).toContain(`Cannot send the reply to "hostileReply", field reply.held: ${because}`);
-        // From the primary: a request, a notification, a broadcast, a store write.
-        const value = hostileValue(hostile);
-        await expect(primary.send(worker!, 'echo', value)).rejects.toThrow(`Cannot send payload.held: ${because}`);
-        expect(() => primary.notify(worker!, 'echo', value)).toThrow(`Cannot send payload.held: ${because}`);
-        await expect(primary.broadcast('echo', value)).rejects.toThrow(`Cannot send payload.held: ${because}`);
-        expect(() => primary.store.set('hostile', value)).toThrow(`Cannot store the value of "hostile", at value.held: ${because}`);
-        expect(primary.store.has('hostile')).toBe(false);
+        // Before, under advanced: a worker's store write stored {}.
+        await expectRefusedEverywhere(primary, worker!, serialization, { kind, padLength: 2 }, because, `${because}; send what it holds as plain data instead (a Blob's bytes as a Buffer or a string, a key exported, a URL as its href...)`);
       }
       if (serialization === 'json') {
         // With JSON, a WebAssembly.Module too (with advanced, H739 refuses it).
@@ -303,6 +311,44 @@ describe('payload fidelity across IPC', () => {
         }
       }
       await expect(primary.send(worker!, 'echo', { tagged: new Tagged(), map: serialization === 'json' ? {} : new Map([[1, 2]]) })).resolves.toEqual({ tagged: { n: 1 }, map: serialization === 'json' ? {} : new Map([[1, 2]]) });
+      await expect(primary.send(worker!, 'whoami')).resolves.toMatchObject({ id: worker!.id });
+    }
+  }, 120_000);
+
+  // Retest t89 N1: a net.BlockList, a net.SocketAddress, a crypto Hash... declare no
+  // Symbol.toStringTag (H750 missed them) and keep their data under symbol keys (Node's kHandle):
+  // under advanced, primary.send(w, 'desc', { x: new net.BlockList() }) arrived as {"x":{}} while
+  // primary.store.set() of it was refused; under JSON a BlockList and a Hash arrived as {}.
+  it('[H766] a BlockList, a SocketAddress, a Hash, an Hmac, a Cipher, an ECDH, a class with symbol-keyed state only: a NotSerializableError naming the path and the type, in both modes and directions', async () => {
+    // Each kind, and the type its refusal names (its constructor's name).
+    const names: Record<SymbolStateKind, string> = { 'block-list': 'a BlockList', 'socket-address': 'a SocketAddress', hash: 'a Hash', hmac: 'a Hmac', cipher: 'a Cipheriv', ecdh: 'an ECDH', 'symbol-state': 'a SymbolCounter' };
+    const kinds = Object.entries(names) as Array<[SymbolStateKind, string]>;
+    for (const serialization of ['json', 'advanced'] as const) {
+      const primary = testPrimary({ serialization });
+      const [worker] = await primary.start();
+      const reason = ` holds its data under symbol keys (or in the native object they lead to), which ${serialization === 'json' ? 'JSON' : "Node's IPC"} does not write, so it would arrive as {}`;
+      const advice = '; send what it holds as plain data instead (an address as { address, port }, a digest as a string, a class of your own with string-keyed fields...)';
+      for (const [kind, what] of kinds) {
+        const hostile: HostileValue = { kind, padLength: 2 };
+        const value = hostileValue(hostile);
+        // With JSON, what a type's toJSON() returns is what is written: a SocketAddress's address and port, carried.
+        if (serialization === 'json' && kind === 'socket-address') {
+          await expect(primary.send(worker!, 'echo', value)).resolves.toEqual({ held: { address: '127.0.0.1', port: 80, family: 'ipv4', flowlabel: 0 }, pad: 'xx' });
+          continue;
+        }
+        const because = `${what}${reason}`;
+        // Before, under advanced: the primary's request arrived as {"held":{},"pad":"xx"}, its store write was refused by V8.
+        await expectRefusedEverywhere(primary, worker!, serialization, hostile, because, `${because}${advice}`);
+      }
+      // What holds nothing, or holds its data in string-keyed fields, is carried as before: an
+      // empty class instance as {}, an EventEmitter (its symbol-keyed state aside) as its own fields.
+      class Empty {}
+      const kId = Symbol('id');
+      class Holder {
+        readonly n = 1;
+        readonly [kId] = 2;
+      }
+      await expect(primary.send(worker!, 'echo', { empty: new Empty(), holder: new Holder() })).resolves.toEqual({ empty: {}, holder: { n: 1 } });
       await expect(primary.send(worker!, 'whoami')).resolves.toMatchObject({ id: worker!.id });
     }
   }, 120_000);

@@ -6,10 +6,12 @@
  * `www/server.cjs.txt`) is CommonJS to `node file` outside a "type": "module" package: it runs
  * so here too (H411; before, its import failed with `Unknown file extension ".bak"`).
  */
-import { readFileSync } from 'node:fs';
-import { dirname, extname, join } from 'node:path';
+import { dirname, extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { importNamespace } from '../import-module.js';
+import { isCommonJsFormat, nearestPackage, nearestPackageType } from '../module-format.js';
+
+export { nearestPackage, nearestPackageType };
 
 /** The script's namespace, boxed (import-module.ts `importNamespace`); none for a CommonJS script run as the main module. */
 export async function loadScript(path: string): Promise<{ readonly namespace: unknown }> {
@@ -20,7 +22,7 @@ export async function loadScript(path: string): Promise<{ readonly namespace: un
     runMain(path);
     return { namespace: undefined };
   }
-  return importNamespace(pathToFileURL(path).href);
+  return importNamespace(pathToFileURL(path).href, isCommonJsFormat(path));
 }
 
 /**
@@ -41,26 +43,6 @@ export function isCommonJs(path: string): boolean {
 /** Whether the extension of `path` is one Node's ES module loader has no format for (`.bak`, `.txt`). */
 export function hasUnknownExtension(path: string): boolean {
   return !kLoaderExtensions.has(extname(path));
-}
-
-/** The "type" of the nearest package.json (`commonjs` when it has none), or undefined with no package.json up to the root. */
-export function nearestPackageType(directory: string): string | undefined {
-  const found = nearestPackage(directory);
-  return found === undefined ? undefined : (found.type ?? 'commonjs');
-}
-
-/** The nearest readable package.json from `directory` up: its path and its own "type" (undefined when it has none). */
-export function nearestPackage(directory: string): { path: string; type: string | undefined } | undefined {
-  for (let current = directory; ; current = dirname(current)) {
-    const path = join(current, 'package.json');
-    try {
-      const type = (JSON.parse(readFileSync(path, 'utf8')) as { type?: unknown }).type;
-      return { path, type: typeof type === 'string' ? type : undefined };
-    } catch {
-      // no (readable) package.json here: look further up
-    }
-    if (dirname(current) === current) return undefined;
-  }
 }
 
 export function usesLoaderHooks(execArgv: readonly string[] = process.execArgv, nodeOptions: string | undefined = process.env.NODE_OPTIONS): boolean {

@@ -15,6 +15,7 @@ import { useWorkerLogger } from '../worker/worker-logger.js';
 import { exitAfterStartFailure, isStartInterrupted } from './start-failure.js';
 import { kHealthPortOption } from './service-health-option.js';
 import { importNamespace } from '../import-module.js';
+import { isCommonJsFormat } from '../module-format.js';
 import { checkNoExtraArguments } from '../extra-arguments.js';
 
 export type { PrimaryService } from './service-primary.js';
@@ -117,7 +118,7 @@ async function startWorker<Module extends object>(options: NormalizedServiceOpti
   useWorkerLogger(logger === undefined ? createLineLogger({ name: options.displayName }) : logger);
   const worker = new ServiceWorker<Module>({
     module: { path: options.modulePath, noun: 'worker module' },
-    load: () => importNamespace<Module>(options.moduleUrl),
+    load: () => importNamespace<Module>(options.moduleUrl, isCommonJsFormat(options.modulePath)),
     requireExports: true,
     trackServers: options.trackServers,
     readyOnListen: false,

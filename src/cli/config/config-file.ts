@@ -16,6 +16,7 @@ import { UsageError } from '../usage-error.js';
 import { describeError } from '../../readable-error.js';
 import { syntaxErrorLocation, throwLocation, withoutLocationLine } from './syntax-error-location.js';
 import { importModule, importNamespace } from '../../import-module.js';
+import { isCommonJsFormat } from '../../module-format.js';
 
 /** Looked for in this order in the working directory. */
 export const kConfigFileNames = ['clusterkit.config.ts', 'clusterkit.config.mjs', 'clusterkit.config.js', 'clusterkit.config.cjs', 'clusterkit.config.json'] as const;
@@ -120,7 +121,7 @@ async function load(path: string): Promise<unknown> {
   try {
     if (extension === '.json') return loadJson(path);
     if (kTypeScript.has(extension)) return await loadTypeScript(path);
-    const { namespace } = await importNamespace<{ default?: unknown }>(pathToFileURL(path).href);
+    const { namespace } = await importNamespace<{ default?: unknown }>(pathToFileURL(path).href, isCommonJsFormat(path));
     return await defaultExport(namespace, path);
   } catch (error) {
     if (error instanceof UsageError) throw error;

@@ -12,7 +12,7 @@ import { reloadWithCounts } from '../../src/control/stop-counts.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { ReloadError, type WorkerExitEvent, type WorkerHandle } from '../../src/index.js';
+import { ReloadError, ReloadInterruptedError, type WorkerExitEvent, type WorkerHandle } from '../../src/index.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { onCleanup } from '../helpers/cleanup.js';
 import { testPrimary } from '../helpers/primary.js';
@@ -79,7 +79,9 @@ describe('stops of a worker still booting', () => {
       const begun = Date.now();
       const report = await primary.shutdown();
       expect(Date.now() - begun).toBeLessThan(kPromptMs);
-      await expect(reloaded).rejects.toMatchObject({ constructor: ReloadError, isShutdown: true });
+      // A ReloadError of its subclass for a stop (H756).
+      await expect(reloaded).rejects.toMatchObject({ constructor: ReloadInterruptedError, isShutdown: true });
+      await expect(reloaded).rejects.toBeInstanceOf(ReloadError);
       const exit = exits.events.find((event) => event.worker.pid === boots.bootingPid());
       expect(exit).toMatchObject({ signal: 'SIGTERM', killed: false, expected: true, isEndedUnstarted: true });
       expect(report).toMatchObject({ graceful: [first], failed: [], killed: [], interrupted: 'replacement', notStarted: [exit!.worker] });

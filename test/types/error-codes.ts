@@ -26,4 +26,4 @@ export function describeFailure(error: unknown): string {
 // A plain string is not one, nor is the base class's `string` in the union.
 // @ts-expect-error an arbitrary string
 export const notACode: ClusterKitErrorCode = 'whatever';
-export const codes: ClusterKitErrorCode[] = ['ERR_INVALID_OPTION', 'ERR_WORKER_CHANNEL_CLOSED', 'ERR_RELOAD_FAILED'];
+export const codes: ClusterKitErrorCode[] = ['ERR_INVALID_OPTION', 'ERR_WORKER_CHANNEL_CLOSED', 'ERR_RELOAD_FAILED', 'ERR_RELOAD_INTERRUPTED'];

@@ -30,7 +30,9 @@ export function importModule<Module = unknown>(specifier: string): Promise<Modul
  * Node 20.20, `throw` at the top of a .cjs; an ES module importing such a file meets it too).
  */
 export async function importNamespace<Module = unknown>(url: string, isCommonJs: boolean): Promise<{ readonly namespace: Module }> {
-  if (isCommonJs) return { namespace: (await import(url)) as Module };
+  // Bun imports a `data:` module but gives it no exports from its static import (Bun 1.x; the
+  // bun-smoke test's `clusterkit run` found it): there, import() as before.
+  if (isCommonJs || typeof process.versions.bun === 'string') return { namespace: (await import(url)) as Module };
   const wrapper = `data:text/javascript,import * as namespace from ${encodeURIComponent(JSON.stringify(url))};export { namespace };`;
   const { namespace } = (await import(wrapper)) as { namespace: Module };
   return { namespace };

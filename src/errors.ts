@@ -1574,7 +1574,6 @@ function describeWindow(ms: number | undefined): string {
   return ms >= 1_000 ? `${Number((ms / 1_000).toFixed(1))} s` : `${wholeMs(ms)} ms`;
 }
 
-/** A short, safe rendering of any value for error messages. Never throws (getters, Proxies...). */
 /**
  * A message's closing `Received <value>`, or for `undefined` that the value is missing: the
  * sentence before it names what is wanted, and "Received undefined" read as if undefined had
@@ -1584,6 +1583,7 @@ export function receivedClause(value: unknown, describe: (value: unknown) => str
   return value === undefined ? 'It is missing (undefined): pass it' : `Received ${describe(value)}`;
 }
 
+/** A short, safe rendering of any value for error messages. Never throws (getters, Proxies...). */
 export function describeValue(value: unknown): string {
   try {
     if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);

@@ -39,8 +39,7 @@ export function refusePlatformObject(walk: Walk, value: object): void {
     refuseSymbolState(walk, value);
     return;
   }
-  // What JSON writes is what toJSON() returns, the type's own choice (a URL: its href).
-  if (walk.json && typeof (value as { toJSON?: unknown }).toJSON === 'function') return;
+  if (isWrittenByToJson(walk, value)) return;
   walk.fail(
     `${tag} holds its data outside its own fields, so it would arrive as {} (${walk.json ? 'JSON writes it so' : "Node's IPC copies only its own fields"}); ` +
       'send what it holds as plain data instead (a Blob\'s bytes as a Buffer or a string, a key exported, a URL as its href...)',
@@ -70,12 +69,16 @@ function refuseSymbolState(walk: Walk, value: object): void {
     if (Object.hasOwn(value, key) && (value as Record<string, unknown>)[key] != null) return;
   }
   if (Object.getOwnPropertySymbols(value).length === 0) return;
-  // What JSON writes is what toJSON() returns (a SocketAddress: its address and port; an X509Certificate: its PEM).
-  if (walk.json && typeof (value as { toJSON?: unknown }).toJSON === 'function') return;
+  if (isWrittenByToJson(walk, value)) return;
   walk.fail(
     `${className(value)} holds its data under symbol keys (or in the native object they lead to), which ${walk.json ? 'JSON' : "Node's IPC"} does not write, so it would arrive as {}; ` +
       'send what it holds as plain data instead (an address as { address, port }, a digest as a string, a class of your own with string-keyed fields...)',
   );
+}
+
+/** With JSON, what is written is what `toJSON()` returns, the type's own choice: a URL's href, a SocketAddress's address and port, an X509Certificate's PEM. */
+function isWrittenByToJson(walk: Walk, value: object): boolean {
+  return walk.json && typeof (value as { toJSON?: unknown }).toJSON === 'function';
 }
 
 /** `a BlockList`, `an instance of an anonymous class`: named by its constructor. */
